@@ -96,6 +96,34 @@ def _is_local(url: str) -> bool:
     return parsed.scheme in LOCAL_SCHEMES or (parsed.hostname or "") in LOOPBACK
 
 
+def _router(external: list[str]):
+    """A route handler that lets local requests through and blocks the rest."""
+
+    def route(r):
+        if _is_local(r.request.url):
+            r.continue_()
+        else:
+            external.append(r.request.url)
+            r.abort()
+
+    return route
+
+
+def _console_listener(errors: list[str]):
+    def listener(message):
+        if message.type == "error":
+            errors.append(message.text)
+
+    return listener
+
+
+def _pageerror_listener(errors: list[str]):
+    def listener(error):
+        errors.append(f"uncaught: {error}")
+
+    return listener
+
+
 def test_built_html_has_no_remote_scripts_or_styles():
     """Static check: no <script src> or <link href> points off the machine."""
     pattern = re.compile(r"<(?:script|link)\b[^>]*(?:src|href)=\"(https?:)?//", re.I)
@@ -114,34 +142,28 @@ def test_pages_render_offline(server, browser):
         rel = path.relative_to(HTML).as_posix()
         context = browser.new_context()
         external: list[str] = []
-
-        def route(r, external=external):
-            if _is_local(r.request.url):
-                r.continue_()
-            else:
-                external.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
-        page = context.new_page()
         errors: list[str] = []
-        page.on(
-            "console",
-            lambda m, errors=errors: m.type == "error" and errors.append(m.text),
-        )
-        page.on("pageerror", lambda e, errors=errors: errors.append(f"uncaught: {e}"))
+        context.route("**/*", _router(external))
+        page = context.new_page()
+        page.on("console", _console_listener(errors))
+        page.on("pageerror", _pageerror_listener(errors))
         page.goto(f"{server}/{rel}", wait_until="load")
 
         # MathJax: wait until it has typeset the page, then look for raw TeX.
         has_math = page.evaluate("document.querySelectorAll('.math').length") > 0
         if has_math:
-            page.wait_for_function(
-                "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000
-            )
-            page.evaluate("MathJax.startup.promise")
+            try:
+                page.wait_for_function(
+                    "window.MathJax && MathJax.startup && MathJax.startup.promise",
+                    timeout=15_000,
+                )
+                page.evaluate("MathJax.startup.promise")
+            except Exception as err:  # noqa: BLE001 - reported below with the page name
+                failures.append(f"{rel}: MathJax did not start ({type(err).__name__})")
             raw = page.evaluate(
                 "Array.from(document.querySelectorAll('.math'))"
-                ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 60))"
+                ".filter(e => !e.querySelector('mjx-container'))"
+                ".map(e => e.textContent.slice(0, 60))"
             )
             if raw:
                 failures.append(f"{rel}: {len(raw)} math elements not typeset, e.g. {raw[:2]}")
