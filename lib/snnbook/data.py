@@ -49,6 +49,7 @@ __all__ = [
     "load_fashion_mnist",
     "rate_encode",
     "latency_encode",
+    "spike_timing_task",
 ]
 
 
@@ -324,6 +325,53 @@ def latency_encode(x: torch.Tensor, num_steps: int, *, threshold: float = 0.01) 
     return spikegen.latency(
         x, num_steps=num_steps, threshold=threshold, linear=True, normalize=True, clip=True
     )
+
+
+def spike_timing_task(
+    n: int,
+    *,
+    n_inputs: int = 16,
+    n_classes: int = 8,
+    num_steps: int = 40,
+    jitter: float = 3.0,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded task that only timing can solve: each class is a pattern of spike times.
+
+    Every input fires exactly once in every sample, so spike counts carry no
+    information at all. Class ``k`` has a template of firing times: one set of
+    times drawn uniformly from the first three quarters of the window, given
+    to the inputs in a class-specific order (so the classes differ only in
+    *which* input fires *when*, not in the times that occur); the templates are
+    fixed (drawn with seed 1000), so sets made with different ``seed`` share
+    them: train on one seed, test on another. A sample adds Gaussian jitter of
+    ``jitter`` steps to its class's template, rounded and clipped to
+    ``[0, num_steps - 1]``.
+    Returns ``(x, y)``: ``x`` float32 of shape ``(n, num_steps, n_inputs)``
+    (batch-first, 0/1 spikes), ``y`` int64 of shape ``(n,)``, balanced classes.
+    """
+    if n < 1 or n_inputs < 1 or n_classes < 2 or num_steps < 2:
+        raise ValueError(
+            "need n >= 1, n_inputs >= 1, n_classes >= 2 and num_steps >= 2, got "
+            f"n={n}, n_inputs={n_inputs}, n_classes={n_classes}, num_steps={num_steps}"
+        )
+    if jitter < 0:
+        raise ValueError(f"jitter must be >= 0 (in time steps), got {jitter}")
+    templates_gen = torch.Generator().manual_seed(1000)
+    base = torch.rand(n_inputs, generator=templates_gen) * 0.75 * (num_steps - 1)
+    # every class uses the same set of times, shuffled over the inputs
+    order = torch.stack(
+        [torch.randperm(n_inputs, generator=templates_gen) for _ in range(n_classes)]
+    )
+    templates = base[order]
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % n_classes
+    y = y[torch.randperm(n, generator=gen)]
+    times = templates[y] + jitter * torch.randn(n, n_inputs, generator=gen)
+    times = times.round().clamp(0, num_steps - 1).long()
+    x = torch.zeros(n, num_steps, n_inputs)
+    x.scatter_(1, times[:, None, :], 1.0)
+    return x, y
 
 
 def _main() -> None:
