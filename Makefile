@@ -18,6 +18,10 @@ NB_BUDGET := 180
 NB_WORKERS ?= 1
 XDIST     := $(if $(filter-out 1,$(NB_WORKERS)),-n $(NB_WORKERS),)
 
+# On a busy 2-core machine, OpenMP threads that spin while they wait make
+# PyTorch many times slower; letting them sleep changes no result.
+export OMP_WAIT_POLICY ?= PASSIVE
+
 .PHONY: setup data book test lint unit notebooks html browser timings lock clean
 
 setup: $(STAMP) data
