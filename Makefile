@@ -53,11 +53,14 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(VENV)/bin/pytest -m "not html" -q
 
-# Execute each notebook once (nbmake, on a copy), then render the executed
-# copies into _build/html without executing them again.
+# Execute each notebook once (nbmake, on a copy whose _config.yml turns
+# execution off), then render the executed copies into _build/html.
 notebooks: $(STAMP)
 	rm -rf $(EXEC_DIR) && mkdir -p $(EXEC_DIR) _build
 	cp -r _config.yml _toc.yml _ext references.bib *.md chapters $(EXEC_DIR)/
+	@# the copies get executed here, once; the book build must only render them
+	sed -i 's/^  execute_notebooks: auto$$/  execute_notebooks: "off"/' $(EXEC_DIR)/_config.yml
+	grep -q '^  execute_notebooks: "off"$$' $(EXEC_DIR)/_config.yml
 	$(VENV)/bin/pytest -p no:cacheprovider --nbmake --overwrite $(XDIST) \
 	    --nbmake-timeout=$(NB_BUDGET) --durations=0 --junitxml=_build/notebooks.xml \
 	    $(EXEC_DIR)/chapters
