@@ -9,9 +9,10 @@ chapters 5 and 6 read.
 
 Run once from the repository root::
 
-    .venv/bin/python scripts/lmu_baselines.py --budget 140 --threads 1
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python scripts/lmu_baselines.py --budget 140 --threads 2
 
-(``--threads 1`` because the committed run shared its 2 cores with other jobs.)
+on an otherwise idle 2-core machine (use ``--threads 1`` on a machine shared with other jobs:
+two threads then stall, and the timings say more about the neighbours than about the models).
 
 ``tests/test_lmu.py`` re-runs the first optimizer steps of the LMU and the LSTM with the same seed
 and checks that the losses recorded here (``first_losses``) come out again.
