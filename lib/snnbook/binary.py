@@ -40,6 +40,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from .lif import run_leaky
 from .plotting import new_figure, raster
 
 __all__ = [
@@ -133,16 +134,6 @@ def _leaky(beta: float, threshold: float, slope: float) -> snn.Leaky:
     )
 
 
-def _lif_over_time(lif: snn.Leaky, currents: torch.Tensor) -> torch.Tensor:
-    """Run ``lif`` over time-major ``currents`` (T, ...) and stack its spikes."""
-    mem = lif.init_leaky()
-    spikes = []
-    for c in currents.unbind(0):
-        spk, mem = lif(c, mem)
-        spikes.append(spk)
-    return torch.stack(spikes)
-
-
 class BinaryConvSNN(nn.Module):
     """The convolutional SNN of Eshraghian & Lu, with binarized or full-precision weights.
 
@@ -197,11 +188,11 @@ class BinaryConvSNN(nn.Module):
             raise ValueError(f"expected images of shape (B, 1, 28, 28), got {tuple(x.shape)}")
         steps, batch = self.num_steps, len(x)
         c1 = self.bn1(F.avg_pool2d(self.conv1(x), 2))  # the same current at every step
-        spk1 = _lif_over_time(self.lif1, c1.expand(steps, *c1.shape))
+        spk1 = run_leaky(self.lif1, c1.expand(steps, *c1.shape))
         c2 = self.bn2(F.avg_pool2d(self.conv2(spk1.flatten(0, 1)), 2))
-        spk2 = _lif_over_time(self.lif2, c2.unflatten(0, (steps, batch)))
+        spk2 = run_leaky(self.lif2, c2.unflatten(0, (steps, batch)))
         c3 = self.fc(spk2.flatten(2))
-        spk3 = _lif_over_time(self.lif3, c3)
+        spk3 = run_leaky(self.lif3, c3)
         return {"spk1": spk1, "spk2": spk2, "spk3": spk3}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -250,7 +241,7 @@ class TemporalCodingNet(nn.Module):
                 f"expected input spikes (T, batch, {self.fc1.in_features}), "
                 f"got {tuple(spikes_in.shape)}"
             )
-        spk1 = _lif_over_time(self.lif1, self.fc1(spikes_in))
+        spk1 = run_leaky(self.lif1, self.fc1(spikes_in))
         mem = self.lif2.init_leaky()
         mems, spks = [], []
         for c in self.fc2(spk1).unbind(0):

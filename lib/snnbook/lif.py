@@ -41,6 +41,7 @@ from .data import rate_encode
 from .plotting import membrane, new_figure
 
 __all__ = [
+    "run_leaky",
     "lif_response",
     "surrogate_derivative",
     "triangle",
@@ -49,6 +50,20 @@ __all__ = [
     "plot_resets",
     "plot_surrogates",
 ]
+
+
+def run_leaky(lif: snn.Leaky, currents: torch.Tensor) -> torch.Tensor:
+    """Drive an snnTorch ``Leaky`` layer with time-major ``currents`` (T, ...); return its spikes.
+
+    Starts from ``U = 0`` and stacks ``S[t]`` for every step. The input is split
+    with ``unbind``, whose backward is O(T) (see :func:`time_loop_backward`).
+    """
+    mem = lif.init_leaky()
+    spikes = []
+    for i_t in currents.unbind(0):
+        spk, mem = lif(i_t, mem)
+        spikes.append(spk)
+    return torch.stack(spikes)
 
 
 def lif_response(

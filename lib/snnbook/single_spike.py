@@ -57,6 +57,8 @@ from matplotlib.figure import Figure
 from snntorch import surrogate
 from torch import nn
 
+from .lif import run_leaky
+
 __all__ = [
     "DEFAULT_CHUNK",
     "leaky_filter",
@@ -408,12 +410,7 @@ def multi_spike_lif_loop(
     _check_threshold(threshold)
     _as_beta(beta, currents)
     lif = snn.Leaky(beta=beta, threshold=threshold, spike_grad=surrogate.fast_sigmoid(slope=slope))
-    mem = torch.zeros_like(currents[0])
-    out = []
-    for i_t in currents.unbind(0):
-        spk, mem = lif(i_t, mem)
-        out.append(spk)
-    return torch.stack(out)
+    return run_leaky(lif, currents)
 
 
 class MultiSpikeLinear(nn.Module):
