@@ -17,7 +17,7 @@ from snnbook import conversion, hybrid, records, stats
 TINY = hybrid.Setup(
     layers=(4, "A", 4), hidden=8, num_steps=3, n_train=96, n_test=48, batch_size=32,
     ann_epochs=1, finetune_epochs=1, calibration_images=32, calibration_steps=16,
-    sweep_steps=4, sweep_images=32,
+    sweep_steps=4, sweep_images=32, tune_images=32, scales=(0.7, 0.4),
 )  # fmt: skip
 
 
@@ -129,7 +129,7 @@ def test_stdb_factors_match_a_hand_count():
     dts = [1, 2, 1, 2, 1, 2]
     assert got["silent_fraction"] == pytest.approx(2 / T)
     assert got["mean_factor"] == pytest.approx(np.mean(np.exp(-beta * np.array(dts))), rel=1e-6)
-    expected_p10 = np.quantile(np.exp(-beta * np.array(dts, dtype=np.float32)), 0.1)
+    expected_p10 = np.sort(np.exp(-beta * np.array(dts)))[math.ceil(0.1 * len(dts)) - 1]
     assert got["p10_factor"] == pytest.approx(expected_p10, rel=1e-5)
 
 
@@ -141,6 +141,45 @@ def test_stdb_factor_varies_only_at_long_T():
     long = hybrid.stdb_factors(snn, x, 100)
     assert short["p10_factor"] >= math.exp(-0.01 * 5) - 1e-6
     assert long["p10_factor"] < short["p10_factor"]
+
+
+def _silent_net(T=3):
+    """Linear(1, 1) -> IF(theta = 1) -> Linear(1, 2), direct input 0.3: the membrane reaches
+    0.3, 0.6, 0.9 and never fires in three steps."""
+    lin, out = nn.Linear(1, 1, bias=False), nn.Linear(1, 2, bias=False)
+    with torch.no_grad():
+        lin.weight.fill_(1.0)
+        out.weight.copy_(torch.tensor([[1.0], [-1.0]]))
+    net = conversion.SpikingNetwork(
+        [lin, conversion.IFNeuron(1.0), out], num_steps=T, input_encoding="direct"
+    )
+    return net, torch.full((4, 1), 0.3), torch.zeros(4, dtype=torch.long)
+
+
+def test_gradient_norms_show_that_stdb_cannot_start_from_silent_neurons():
+    net, x, y = _silent_net()
+    norms = hybrid.gradient_norms(net, x, y)
+    assert norms["linear"] > 0.01
+    assert norms["stdb"] < 1e-3 * norms["linear"]
+    # against a hand computation of the piecewise-linear gradient: d loss / d w_in
+    net.set_surrogate("linear")
+    loss = nn.functional.cross_entropy(net(x), y)
+    loss.backward()
+    expected = math.sqrt(sum(float(p.grad.pow(2).sum()) for p in net.parameters()))
+    assert norms["linear"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_tune_scale_picks_the_best_factor_on_the_given_images():
+    record = _tiny_record()
+    data = _data()
+    snn, _ = hybrid.convert_seeded(hybrid.make_ann(TINY, 0), data["x_train"][:32], TINY, 0)
+    best, scores = hybrid.tune_scale(snn, data["x_train"][:32], data["y_train"][:32],
+                                     [0.9, 0.6, 0.3])  # fmt: skip
+    assert set(scores) == {0.9, 0.6, 0.3}
+    assert scores[best] == max(scores.values())
+    assert best == max(f for f, a in scores.items() if a == scores[best])  # ties: larger
+    for r in record["runs"]:
+        assert r["conversion"]["factor"] in TINY.scales
 
 
 # -------------------------------------------------------------------- the arms
@@ -157,7 +196,7 @@ def test_run_seed_gives_every_arm_and_the_scratch_budget_adds_up():
     assert r["scratch"]["budget"] == pytest.approx(budget)
     assert r["scratch"]["seconds"] >= budget
     assert r["scratch_short"]["seconds"] <= r["scratch"]["seconds"]
-    assert r["stdb"]["curve"][0]["accuracy"] == r["conv_scaled"]["accuracy"]
+    assert r["stdb"]["curve"][0]["accuracy"] == r["conv_tuned"]["accuracy"]
     assert len(r["conversion"]["sweep"]["conv_max"]["accuracy"]) == TINY.sweep_steps
     rates = r["conversion"]["rates"]
     assert rates["conv_scaled"][-1] >= rates["conv_max"][-1]  # lower thresholds, more spikes
@@ -169,9 +208,10 @@ def test_hybrid_arms_start_from_the_scaled_conversion_and_the_seed_matters():
     b = hybrid.run_seed(dataclasses.replace(TINY, arms=("linear",)), 0, data, log=print)
     assert a["linear"]["first_losses"] == b["linear"]["first_losses"]
     assert a["conversion"]["thresholds"] == b["conversion"]["thresholds"]
-    ann, start = a["networks"]["ann"], a["networks"]["conv_scaled"]
+    ann, start = a["networks"]["ann"], a["networks"]["conv_tuned"]
+    factor = a["conversion"]["factor"]
     np.testing.assert_allclose(
-        start.thresholds, [0.7 * t for t in a["conversion"]["thresholds"]], rtol=1e-6
+        start.thresholds, [factor * t for t in a["conversion"]["thresholds"]], rtol=1e-6
     )
     assert torch.equal(start.layers[1].weight, ann[1].weight)
     c = hybrid.run_seed(dataclasses.replace(TINY, arms=("linear",)), 1, data, log=print)
@@ -199,6 +239,36 @@ def test_summaries_and_table_rank_only_outside_the_noise():
     assert ("tie" in html) or not cmp.tie
     fig = hybrid.plot_budget(record)
     assert fig.axes
+    plt.close(fig)
+    fig = hybrid.plot_sweeps(record, ["conv_max", "stdb"], marker=2)
+    plt.close(fig)
+    q = hybrid.quotes(record)
+    assert q["stdb_mean"] == pytest.approx(sums["stdb"].mean)
+    assert q["stdb_vs_linear_verdict"] in ("a tie", "resolved")
+    assert q["sweep_conv_max_4"] == pytest.approx(
+        np.mean([r["conversion"]["sweep"]["conv_max"]["accuracy"][3] for r in record["runs"]])
+    )
+
+
+def test_long_table_and_quotes_read_the_T100_runs():
+    data = _data()
+    long = dataclasses.replace(TINY, num_steps=12, arms=("stdb", "linear"))
+    record = dict(_tiny_record())
+    record["runs"] = [dict(r) for r in record["runs"]]
+    for seed, r in enumerate(record["runs"]):
+        r["long"] = hybrid.run_long(hybrid.make_ann(TINY, seed), long, seed, data, log=print)
+    record["long_setup"] = hybrid.setup_dict(long)
+    html = hybrid.long_table(record).data
+    assert html.count("<tr>") == 4
+    q = hybrid.quotes(record)
+    assert "long_stdb_vs_linear_verdict" in q and q["long_grad_linear"] >= 0
+
+
+def test_conversion_table_and_layer_rates_plot():
+    snn = conversion.to_spiking(hybrid.make_ann(TINY, 0), num_steps=2)
+    html = hybrid.conversion_table({"a": snn}, {"a": 0.5}, 0.8, 2).data
+    assert "50.0%" in html and "-30.0%" in html
+    fig = hybrid.plot_layer_rates({"a": torch.tensor([0.1, 0.2, 0.0]), "b": [0.3, 0.1, 0.05]})
     plt.close(fig)
 
 
@@ -306,6 +376,46 @@ BAD_INPUTS = [
            id="table-against"),
     refuse(lambda: hybrid.plot_budget([]), ValueError, "record", id="plot-budget"),
     refuse(lambda: hybrid.setup_dict({}), TypeError, "setup", id="setup-dict"),
+    refuse(lambda: hybrid.Setup(scales=()), TypeError, "scales", id="setup-scales-empty"),
+    refuse(lambda: hybrid.Setup(scales=(0.7, -0.5)), ValueError, "scales[1]",
+           id="setup-scales-neg"),
+    refuse(lambda: hybrid.Setup(tune_images=0), ValueError, "tune_images", id="setup-tune-0"),
+    refuse(lambda: hybrid.Setup(n_train=500), ValueError, "tune_images",
+           id="setup-tune-too-many"),
+    refuse(lambda: hybrid.tune_scale(_ANN, _XT, _YT, [0.5]), TypeError, "snn",
+           id="tune-snn"),
+    refuse(lambda: hybrid.tune_scale(_SNN, _XT, _YT, []), TypeError, "scales",
+           id="tune-empty"),
+    refuse(lambda: hybrid.tune_scale(_SNN, _XT, _YT, [0.5, 0.0]), ValueError, "scales[1]",
+           id="tune-zero"),
+    refuse(lambda: hybrid.tune_scale(_SNN, _XT, _YT[:3], [0.5]), ValueError, "same length",
+           id="tune-lengths"),
+    refuse(lambda: hybrid.gradient_norms(_ANN, _XT, _YT), TypeError, "snn", id="grad-snn"),
+    refuse(lambda: hybrid.gradient_norms(_SNN, _XT, _YT.float()), TypeError, "y",
+           id="grad-y"),
+    refuse(lambda: hybrid.conversion_table({}, {}, 0.8, 2), TypeError, "networks",
+           id="conv-table-empty"),
+    refuse(lambda: hybrid.conversion_table({"a": _SNN}, {"b": 0.5}, 0.8, 2), ValueError,
+           "accuracies", id="conv-table-names"),
+    refuse(lambda: hybrid.conversion_table({"a": _SNN}, {"a": 1.5}, 0.8, 2), ValueError,
+           "accuracies['a']", id="conv-table-acc"),
+    refuse(lambda: hybrid.conversion_table({"a": _ANN}, {"a": 0.5}, 0.8, 2), TypeError,
+           "networks['a']", id="conv-table-ann"),
+    refuse(lambda: hybrid.conversion_table({"a": _SNN}, {"a": 0.5}, 0.8, 0), ValueError,
+           "num_steps", id="conv-table-steps"),
+    refuse(lambda: hybrid.plot_sweeps(_tiny_record(), "stdb"), TypeError, "arms",
+           id="sweeps-str"),
+    refuse(lambda: hybrid.plot_sweeps(_tiny_record(), ["best"]), ValueError, "arms",
+           id="sweeps-unknown"),
+    refuse(lambda: hybrid.plot_sweeps(_tiny_record(), ["stdb"], marker=0), ValueError,
+           "marker", id="sweeps-marker"),
+    refuse(lambda: hybrid.plot_layer_rates([0.1, 0.2]), TypeError, "rates", id="rates-list"),
+    refuse(lambda: hybrid.plot_layer_rates({"a": [0.1], "b": [0.1, 0.2]}), ValueError,
+           "layers", id="rates-layers"),
+    refuse(lambda: hybrid.plot_layer_rates({"a": [float("nan")]}), ValueError, "rates",
+           id="rates-nan"),
+    refuse(lambda: hybrid.long_table(_tiny_record()), ValueError, "T = 100", id="long-none"),
+    refuse(lambda: hybrid.quotes(None), ValueError, "record", id="quotes-none"),
 ]  # fmt: skip
 
 

@@ -8,9 +8,13 @@ all of its arms for one seed, on the same training images and test images:
 
 * **ANN**: a VGG-like bias-free ReLU convnet (:func:`vgg`), trained with Adam;
 * **conversion alone** at the training :math:`T`: maximum thresholds, the
-  same times the paper's 0.7, and the 99.9th-percentile rule, no training;
-* **hybrid, STDB** and **hybrid, piecewise-linear**: the max-times-0.7
-  conversion fine-tuned for a fixed number of epochs at :math:`T`;
+  same times the paper's 0.7, the 99.9th-percentile rule, and the maximum
+  times the factor that scores best on held-out *training* images
+  (:func:`tune_scale`), no training;
+* **hybrid, STDB** and **hybrid, piecewise-linear**: that tuned conversion
+  fine-tuned for a fixed number of epochs at :math:`T` (the paper's 0.7
+  leaves the deep layers silent at :math:`T = 6`, where STDB gets no
+  gradient: :func:`gradient_norms` measures it);
 * **from scratch**: the same architecture with random weights (thresholds
   balanced the same way), trained with the piecewise-linear surrogate for
   the *whole* wall-clock time the hybrids cost: ANN training, threshold
@@ -51,6 +55,8 @@ __all__ = [
     "train",
     "accuracy",
     "stdb_factors",
+    "tune_scale",
+    "gradient_norms",
     "load_data",
     "make_ann",
     "convert_seeded",
@@ -61,6 +67,7 @@ __all__ = [
     "plot_budget",
     "plot_sweeps",
     "plot_layer_rates",
+    "conversion_table",
     "long_table",
     "quotes",
     "setup_dict",
@@ -72,6 +79,7 @@ ARMS = {
     "conv_max": "conversion alone, max thresholds",
     "conv_scaled": "conversion alone, max x 0.7",
     "conv_pct": "conversion alone, 99.9th percentile",
+    "conv_tuned": "conversion alone, max x tuned factor",
     "stdb": "hybrid, STDB",
     "linear": "hybrid, piecewise-linear",
     "scratch_short": "from scratch, fine-tuning time only",
@@ -102,6 +110,8 @@ class Setup:
     calibration_images: int = 512
     calibration_steps: int = 64
     scale: float = 0.7
+    scales: tuple[float, ...] = (0.7, 0.6, 0.5, 0.4, 0.3)
+    tune_images: int = 1_000
     percentile: float = 99.9
     sweep_steps: int = 64
     sweep_images: int = 2_000
@@ -123,6 +133,15 @@ class Setup:
         checks.positive_int("sweep_images", self.sweep_images)
         for name in ("ann_lr", "finetune_lr", "scratch_lr", "scale"):
             checks.positive(name, getattr(self, name))
+        if not isinstance(self.scales, tuple) or not self.scales:
+            raise TypeError(
+                "scales must be a non-empty tuple of threshold factors, e.g. (0.7, 0.5)"
+            )
+        for i, f in enumerate(self.scales):
+            checks.positive(f"scales[{i}]", f)
+        checks.positive_int("tune_images", self.tune_images)
+        if self.tune_images > self.n_train:
+            raise ValueError(f"tune_images ({self.tune_images}) must not exceed n_train")
         checks.number("percentile", self.percentile, low=0.0, high=100.0, low_open=True)
         if not isinstance(self.arms, tuple):
             raise TypeError(f"arms must be a tuple of names, got {type(self.arms).__name__}")
@@ -327,8 +346,9 @@ def stdb_factors(
     the factor :math:`e^{-\beta\,\Delta t}` that STDB multiplies the gradient
     by (:math:`\Delta t` = steps since the neuron's last spike). Returns the
     fraction of (neuron, step) pairs that have not fired yet (gradient about
-    zero) and, among the others, the mean factor and its 10th percentile. A
-    10th percentile near 1 means STDB acts as a constant gate.
+    zero) and, among the others, the mean factor and its 10th percentile (the
+    ``ceil(0.1 n)``-th smallest of the ``n`` factors). A 10th percentile near 1
+    means STDB acts as a constant gate.
     """
     if not isinstance(snn, conversion.SpikingNetwork):
         raise TypeError(f"snn must be a SpikingNetwork, got {type(snn).__name__}")
@@ -353,8 +373,62 @@ def stdb_factors(
     return {
         "silent_fraction": silent / total,
         "mean_factor": float(f.mean()) if f.numel() else float("nan"),
-        "p10_factor": float(f.quantile(0.1)) if f.numel() else float("nan"),
+        "p10_factor": float(f.kthvalue(max(1, math.ceil(0.1 * f.numel()))).values)
+        if f.numel()
+        else float("nan"),
     }
+
+
+def tune_scale(
+    snn: conversion.SpikingNetwork,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    scales: Sequence[float],
+    *,
+    seed: int = 0,
+) -> tuple[float, dict[float, float]]:
+    """The threshold factor from ``scales`` whose rescaled copy of ``snn`` scores best on
+    ``(x, y)`` (use training images, never the test set); ties go to the larger factor.
+
+    Returns the factor and the accuracy of every candidate. The paper's 0.7 is
+    meant for about 100 steps; at a handful of steps the compounding across
+    layers (see :mod:`snnbook.conversion`) may need a smaller one.
+    """
+    if not isinstance(snn, conversion.SpikingNetwork):
+        raise TypeError(f"snn must be a SpikingNetwork, got {type(snn).__name__}")
+    x, y = _pair(x, y)
+    if isinstance(scales, str) or not isinstance(scales, Sequence) or not scales:
+        raise TypeError("scales must be a non-empty list of positive factors, e.g. [0.7, 0.5]")
+    factors = [checks.positive(f"scales[{i}]", f) for i, f in enumerate(scales)]
+    scores = {f: accuracy(conversion.rescaled(snn, f), x, y, seed=seed) for f in factors}
+    best = max(sorted(scores, reverse=True), key=lambda f: scores[f])
+    return best, scores
+
+
+def gradient_norms(
+    snn: conversion.SpikingNetwork, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0
+) -> dict[str, float]:
+    """The norm of the cross-entropy gradient over all weights of ``snn`` on one batch
+    ``(x, y)``, once with each surrogate (``"stdb"``, ``"linear"``), on the same Poisson spikes.
+
+    ``snn`` itself is not changed. A norm near zero means that surrogate cannot
+    start training from this network.
+    """
+    if not isinstance(snn, conversion.SpikingNetwork):
+        raise TypeError(f"snn must be a SpikingNetwork, got {type(snn).__name__}")
+    x, y = _pair(x, y)
+    seed = checks.nonnegative_int("seed", seed)
+    norms = {}
+    for surrogate in ("stdb", "linear"):
+        net = copy.deepcopy(snn)
+        net.set_surrogate(surrogate)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            loss = nn.functional.cross_entropy(net(x), y)
+        grads = torch.autograd.grad(loss, list(net.parameters()), allow_unused=True)
+        total = sum(float(g.pow(2).sum()) for g in grads if g is not None)
+        norms[surrogate] = math.sqrt(total)
+    return norms
 
 
 def _sweep(
@@ -518,30 +592,49 @@ def run_seed(
     log(f"seed {seed}: ANN {out['ann']['accuracy']:.4f} in {ann_log.seconds:.1f} s")
 
     conv_max, conv_seconds = convert_seeded(ann, calibration, setup, seed)
+    start = time.perf_counter()
+    tune_x, tune_y = x[-setup.tune_images :], y[-setup.tune_images :]
+    factor, tuning = tune_scale(conv_max, tune_x, tune_y, setup.scales, seed=seed)
+    conv_seconds += time.perf_counter() - start  # the hybrids need the tuned factor too
     conv_pct, _ = convert_seeded(
         ann, calibration, setup, seed, method="percentile", percentile=setup.percentile
     )
     scaled = conversion.rescaled(conv_max, setup.scale)
-    out["conversion"] = {"seconds": conv_seconds, "thresholds": conv_max.thresholds}
-    out["conversion"]["rates"], out["conversion"]["sweep"] = {}, {}
-    for key, snn in (("conv_max", conv_max), ("conv_scaled", scaled), ("conv_pct", conv_pct)):
+    tuned = conversion.rescaled(conv_max, factor)
+    out["conversion"] = {
+        "seconds": conv_seconds,
+        "thresholds": conv_max.thresholds,
+        "factor": factor,
+        "tuning": [[f, a] for f, a in tuning.items()],
+        "gradients": {},
+        "rates": {},
+        "sweep": {},
+    }
+    nets = (("conv_max", conv_max), ("conv_scaled", scaled), ("conv_pct", conv_pct),
+            ("conv_tuned", tuned))  # fmt: skip
+    for key, snn in nets:
         out[key] = {"accuracy": accuracy(snn, *test, seed=seed)}
         out[key]["spikes_per_image"] = _spikes(snn, xt, seed)
         out["conversion"]["rates"][key] = snn.layer_rates(calibration[:128]).tolist()
         out["conversion"]["sweep"][key] = _sweep(snn, sweep_x, sweep_y, setup.sweep_steps, seed)
         out["networks"][key] = snn
-    out["conversion"]["stdb_factors"] = stdb_factors(scaled, calibration[:64], T)
+    for key, snn in (("conv_scaled", scaled), ("conv_tuned", tuned)):
+        out["conversion"]["gradients"][key] = gradient_norms(
+            snn, x[: setup.batch_size], y[: setup.batch_size], seed=seed
+        )
+    out["conversion"]["stdb_factors"] = stdb_factors(tuned, calibration[:64], T)
     log(
         f"seed {seed}: conversion at T = {T}: max {out['conv_max']['accuracy']:.4f}, "
         f"x {setup.scale} {out['conv_scaled']['accuracy']:.4f}, "
-        f"percentile {out['conv_pct']['accuracy']:.4f}"
+        f"percentile {out['conv_pct']['accuracy']:.4f}, "
+        f"x {factor} (tuned) {out['conv_tuned']['accuracy']:.4f}"
     )
 
     finetune_seconds = []
     for arm in ("stdb", "linear"):
         if arm in setup.arms:
             snn, out[arm] = _finetune(
-                scaled, arm, setup, seed, x, y, test, out["conv_scaled"]["accuracy"]
+                tuned, arm, setup, seed, x, y, test, out["conv_tuned"]["accuracy"]
             )
             out[arm]["sweep"] = _sweep(snn, sweep_x, sweep_y, setup.sweep_steps, seed)
             out["networks"][arm] = snn
@@ -602,8 +695,9 @@ def run_long(
     scaled = conversion.rescaled(conv_max, setup.scale)
     out: dict[str, Any] = {"seed": seed, "conversion": {"seconds": conv_seconds}}
     out["conv_scaled"] = {"accuracy": accuracy(scaled, *test, seed=seed)}
-    out["conversion"]["stdb_factors"] = stdb_factors(
-        scaled, calibration[:64], setup.num_steps, beta=0.01
+    out["conversion"]["stdb_factors"] = stdb_factors(scaled, calibration[:16], setup.num_steps)
+    out["conversion"]["gradients"] = gradient_norms(
+        scaled, x[: setup.batch_size], y[: setup.batch_size], seed=seed
     )
     for arm in ("stdb", "linear"):
         if arm in setup.arms:
@@ -634,7 +728,7 @@ def _runs(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def results_table(
-    record: Mapping[str, Any], *, against: str = "conv_scaled", caption: str | None = None
+    record: Mapping[str, Any], *, against: str = "conv_tuned", caption: str | None = None
 ) -> HTML:
     """One row per arm: mean test accuracy over seeds, spread, test-set SE, spikes per image,
     wall time, and the difference to the ``against`` arm with its verdict (tie or resolved)."""
@@ -815,6 +909,45 @@ def plot_layer_rates(rates: Mapping[str, Sequence[float] | torch.Tensor]) -> Fig
     return fig
 
 
+def conversion_table(
+    networks: Mapping[str, conversion.SpikingNetwork],
+    accuracies: Mapping[str, float],
+    ann_accuracy: float,
+    num_steps: int,
+) -> HTML:
+    """One row per converted network: its thresholds (input side first), its test accuracy
+    at ``num_steps`` steps and the gap to the ANN."""
+    if not isinstance(networks, Mapping) or not networks:
+        raise TypeError("networks must be a non-empty dict name -> SpikingNetwork")
+    if not isinstance(accuracies, Mapping) or set(accuracies) != set(networks):
+        raise ValueError("accuracies must be a dict with the same names as networks")
+    ann_accuracy = checks.unit_interval("ann_accuracy", ann_accuracy)
+    num_steps = checks.positive_int("num_steps", num_steps)
+    rows = []
+    for name, snn in networks.items():
+        if not isinstance(snn, conversion.SpikingNetwork):
+            raise TypeError(f"networks[{name!r}] must be a SpikingNetwork")
+        acc = checks.unit_interval(f"accuracies[{name!r}]", accuracies[name])
+        rows.append(
+            {
+                "name": name,
+                "thresholds": ", ".join(f"{t:.2f}" for t in snn.thresholds),
+                "accuracy": acc,
+                "gap": acc - ann_accuracy,
+            }
+        )
+    return tables.table(
+        rows,
+        columns={
+            "name": "thresholds by",
+            "thresholds": "thresholds, input side first",
+            "accuracy": f"test accuracy at T = {num_steps}",
+            "gap": "vs the ANN",
+        },
+        formats={"accuracy": "{:.1%}", "gap": "{:+.1%}"},
+    )
+
+
 def long_table(record: Mapping[str, Any], *, caption: str | None = None) -> HTML:
     """The ``T = 100`` check (``record["runs"][i]["long"]``): per arm the mean test accuracy
     over seeds, its spread and test-set SE, and the difference to the conversion it started
@@ -902,9 +1035,17 @@ def quotes(record: Mapping[str, Any]) -> dict[str, float | int | str]:
             q[f"{arm}_seconds"] = float(np.mean([r[arm]["seconds"] for r in runs]))
             q[f"{arm}_steps"] = float(np.mean([r[arm]["steps"] for r in runs]))
     q["conversion_seconds"] = float(np.mean([r["conversion"]["seconds"] for r in runs]))
+    factors = [r["conversion"]["factor"] for r in runs]
+    q["factors"] = ", ".join(f"{f:g}" for f in factors)
+    q["factor_min"], q["factor_max"] = min(factors), max(factors)
+    for key in ("conv_scaled", "conv_tuned"):
+        for sur in ("stdb", "linear"):
+            q[f"grad_{key}_{sur}"] = float(
+                np.mean([r["conversion"]["gradients"][key][sur] for r in runs])
+            )
     if "scratch" in sums:
         q["scratch_budget"] = float(np.mean([r["scratch"]["budget"] for r in runs]))
-    for arm in ("conv_max", "conv_scaled", "conv_pct", "stdb", "linear"):
+    for arm in ("conv_max", "conv_scaled", "conv_pct", "conv_tuned", "stdb", "linear"):
         if arm in sums:
             mean = _mean_sweeps(runs, arm)[0]
             for T in (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256):
@@ -941,6 +1082,10 @@ def quotes(record: Mapping[str, Any]) -> dict[str, float | int | str]:
                 np.mean([r["conversion"]["stdb_factors"][key] for r in long])
             )
         q["long_seconds"] = float(np.mean([r["stdb"]["seconds"] for r in long]))
+        for sur in ("stdb", "linear"):
+            q[f"long_grad_{sur}"] = float(
+                np.mean([r["conversion"]["gradients"][sur] for r in long])
+            )
     return q
 
 
