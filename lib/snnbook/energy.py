@@ -18,9 +18,12 @@ layer, so every time step of a spiking network) :func:`count_operations` counts
 A zero input element costs nothing in ``acs`` or ``macs`` (an event-driven or
 zero-skipping machine never touches its weights). This is the convention of
 NeuroBench's ``SynapticOperations`` (effective MACs and ACs, and dense) :cite:`yik2025neurobench`,
-with one difference: NeuroBench also calls an input with entries in
+and the two agree exactly on snnTorch MLPs and convnets (checked with NeuroBench 2.3.0), with
+two differences at the edges: NeuroBench also calls an input with entries in
 :math:`\{-1, 0, 1\}` spiking, here only :math:`\{0, 1\}` is (or
-:math:`\{0, s\}` with ``spike_value=s``). Biases are not counted.
+:math:`\{0, s\}` with ``spike_value=s``); and NeuroBench skips connections whose
+weight is exactly zero (pruned weights), here every weight counts. Biases are
+not counted.
 
 For a linear layer each nonzero element along the last axis reaches
 ``out_features`` weights, whatever the leading axes are (``(B, F)``,
@@ -55,8 +58,8 @@ ANN they replace, and Yan et al. :cite:`yan2024reconsidering`, counting data
 movement, find that a rate-coded SNN with :math:`T = 5` time steps beats an
 equivalent quantized network only at a spike rate below about 6% (6.4% for
 :math:`T \in [5, 10]` in their v2; 5.7% at :math:`T = 5` in their latest version).
-Read the energies below as the arithmetic part of the bill, under one
-assumption about the hardware.
+Read these energies as the arithmetic part of the bill, under one assumption
+about the hardware.
 """
 
 from __future__ import annotations
