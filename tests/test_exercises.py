@@ -654,11 +654,11 @@ def test_chapter_list_is_valid():
 
 def test_chapter_solutions_pass_their_checks():
     for chapter in CHAPTERS_WITH_EXERCISES:
-        check_chapter_solutions(chapter)
+        check_chapter_solutions(notebook(chapter), chapter)
 
 
-def check_chapter_solutions(chapter: int) -> None:
-    path = notebook(chapter)
+def check_chapter_solutions(path: Path, chapter: int) -> None:
+    """Every exercise of the chapter: a stub cell calling check, and a solution that passes."""
     mine = [lab for lab in labels() if lab.startswith(f"ch{chapter}-")]
     code = solution_code(path)
     calls = stub_calls(path)
@@ -674,3 +674,75 @@ def check_chapter_solutions(chapter: int) -> None:
         assert name in namespace, f"the solution of {label} does not define {name}()"
         result = check(label, namespace[name])
         assert result.passed, f"{path.name}, solution of {label}:\n{result.message}"
+
+
+# ==================================================================== the cells ready to insert
+NOTES = ROOT / "notes" / "exercise-cells"
+CELL_MARKER = re.compile(r"<!-- cell: (markdown|code)\s*(.*?)\s*-->$")
+
+
+def notes_to_notebook(notes: Path, path: Path) -> list[dict]:
+    """Write the cells of notes/exercise-cells/chN.md as a notebook at ``path``; return them."""
+    cells: list[dict] = []
+    lines: list[str] | None = None
+    for line in notes.read_text().splitlines():
+        marker = CELL_MARKER.match(line)
+        if marker:
+            kind, tags = marker.group(1), marker.group(2).split()
+            lines = []
+            cells.append({"cell_type": kind, "metadata": {"tags": tags}, "source": lines})
+        elif line.startswith("<!-- "):
+            lines = None
+        elif lines is not None:
+            lines.append(line)
+    for cell in cells:
+        cell["source"] = "\n".join(cell["source"]).strip("\n")
+        if cell["cell_type"] == "code":
+            cell.update(outputs=[], execution_count=None)
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
+    return cells
+
+
+def run_cell(source: str, namespace: dict):
+    """Execute a cell; return the value of its last line if that is an expression."""
+    import ast
+
+    tree = ast.parse(source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<cell>", "exec"), namespace)  # noqa: S102
+    if last is not None:
+        return eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)  # noqa: S307
+    return None
+
+
+@pytest.mark.parametrize("chapter", range(1, 9))
+def test_ready_cells_work_as_a_notebook(chapter, tmp_path):
+    """The cells of notes/exercise-cells/chN.md, as a notebook: the same test as the chapters."""
+    from snnbook.quiz import Quiz
+
+    path = tmp_path / f"{chapter:02d}_ready.ipynb"
+    cells = notes_to_notebook(NOTES / f"ch{chapter}.md", path)
+    check_chapter_solutions(path, chapter)
+    namespace: dict = {}
+    results, quizzes = [], []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        value = run_cell(cell["source"], namespace)
+        if "remove-input" in cell["metadata"]["tags"]:
+            assert isinstance(value, Quiz), "a quiz cell must end with quiz.show(...)"
+            quizzes.append(value.to_html())
+        elif value is not None:
+            results.append(value)
+    mine = [lab for lab in labels() if lab.startswith(f"ch{chapter}-")]
+    assert {r.label for r in results} == set(mine), "every exercise of the chapter has a stub cell"
+    assert all(r.status == "not implemented" for r in results)
+    assert quizzes, "each chapter gets at least one quiz"
+    # coding exercise labels must not collide with the chapter's pen-and-paper exercises
+    existing = "".join(
+        "".join(c["source"]) for c in json.loads(notebook(chapter).read_text())["cells"]
+    )
+    taken = set(re.findall(r"\{exercise\}[^\n]*\n:label: (\S+)", existing))
+    assert not taken & set(mine), f"labels already used in the chapter: {taken & set(mine)}"
