@@ -746,3 +746,41 @@ def test_ready_cells_work_as_a_notebook(chapter, tmp_path):
     )
     taken = set(re.findall(r"\{exercise\}[^\n]*\n:label: (\S+)", existing))
     assert not taken & set(mine), f"labels already used in the chapter: {taken & set(mine)}"
+
+
+# ==================================================================== the teachers' page
+def test_teachers_page_sets_every_exercise_and_only_existing_ones():
+    text = (ROOT / "teachers.md").read_text()
+    named = set(re.findall(r"`(ch[1-8]-[a-z0-9-]+)`", text))
+    pen_and_paper = set()
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        md = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        pen_and_paper |= set(re.findall(r"\{exercise\}[^\n]*\n:label: (\S+)", md))
+    assert set(labels()) <= named, f"not on the teachers' page: {set(labels()) - named}"
+    unknown = named - set(labels()) - pen_and_paper
+    assert not unknown, f"the teachers' page names exercises that do not exist: {unknown}"
+
+
+def test_teachers_grading_snippet_grades_a_notebook(tmp_path):
+    """The grading function printed on the teachers' page, run on a small submitted notebook."""
+    text = (ROOT / "teachers.md").read_text()
+    snippet = re.search(r"```python\n(import json\n.*?def grade\(.*?)\n```", text, re.DOTALL)
+    assert snippet, "the grading snippet is missing from teachers.md"
+    namespace: dict = {}
+    exec(snippet.group(1), namespace)  # noqa: S102
+    cells = [
+        "def quantizer_step(v, rate, dt):\n    v = v + dt * rate\n    n = torch.floor(v)\n"
+        "    return n, v - n\n\n\ncheck('ch1-quantizer-step', quantizer_step)",
+        "def bits_per_activity(counts):\n    raise NotImplementedError\n\n\n"
+        "check('ch1-bits-per-activity', bits_per_activity)",
+        "def decay_factor(dt, tau):\n    return 1 - dt / tau\n\n\ncheck('ch3-decay-factor', decay_factor)",
+        "raise RuntimeError('a training cell that must not run')",
+    ]
+    nb = {"cells": [{"cell_type": "code", "source": c} for c in cells]}
+    path = tmp_path / "submitted.ipynb"
+    path.write_text(json.dumps(nb))
+    assert namespace["grade"](str(path)) == {
+        "ch1-quantizer-step": "passed",
+        "ch1-bits-per-activity": "not implemented",
+        "ch3-decay-factor": "failed",
+    }
