@@ -196,6 +196,8 @@ _STYLE = """<style>
 .snnbook-quiz-feedback[data-state=shown],.snnbook-quiz-feedback[data-state=invalid]{
  border-left-color:rgba(128,128,128,.6)}
 .snnbook-quiz-verdict{font-weight:bold}
+.snnbook-quiz code{color:inherit;background:rgba(128,128,128,.18);border:none;border-radius:3px;
+ padding:0 .25em}
 </style>"""
 
 # One script per quiz, bound to its root element by id. Options and answers
