@@ -47,6 +47,11 @@ def _tiny_record(k=3):
 
 
 # ------------------------------------------------------------------------ model
+def test_setup_from_inverts_setup_dict():
+    setup = hybrid.Setup(layers=(8, "A", 16), num_steps=4, scales=(0.5, 0.3))
+    assert hybrid.setup_from({"setup": hybrid.setup_dict(setup)}) == setup
+
+
 def test_vgg_is_convertible_and_has_the_asked_layers():
     ann = hybrid.vgg((8, 8, "A", 16, "A", 16), hidden=32)
     convs = [m for m in ann if isinstance(m, nn.Conv2d)]
@@ -277,8 +282,7 @@ def test_committed_run_prefix_reproduces():
     """Re-run the first optimizer steps of seed 0 of scripts/conversion_hybrid.py (ANN and
     from-scratch network) and compare with the losses stored in the result file."""
     record = records.load("conversion_hybrid")
-    setup = hybrid.Setup(**{k: tuple(v) if isinstance(v, list) else v
-                            for k, v in record["setup"].items()})  # fmt: skip
+    setup = hybrid.setup_from(record)
     run = record["runs"][0]
     seed = run["seed"]
     assert len(record["runs"]) >= 3 and record["provenance"]["seeds"][0] == seed
@@ -290,7 +294,8 @@ def test_committed_run_prefix_reproduces():
     np.testing.assert_allclose(log.losses, run["ann"]["first_losses"], rtol=1e-4)
     calibration = x[: setup.calibration_images]
     start = hybrid.make_ann(setup, seed + 1000)
-    snn, _ = hybrid.convert_seeded(start, calibration, setup, seed, scale=setup.scale)
+    scale = run["scratch"].get("scale", setup.scale)  # runs before the tuned factor: 0.7
+    snn, _ = hybrid.convert_seeded(start, calibration, setup, seed, scale=scale)
     snn.set_surrogate("linear")
     steps = len(run["scratch"]["first_losses"])
     log = hybrid.train(snn, x, y, lr=setup.scratch_lr, batch_size=setup.batch_size, epochs=1,
@@ -376,6 +381,7 @@ BAD_INPUTS = [
            id="table-against"),
     refuse(lambda: hybrid.plot_budget([]), ValueError, "record", id="plot-budget"),
     refuse(lambda: hybrid.setup_dict({}), TypeError, "setup", id="setup-dict"),
+    refuse(lambda: hybrid.setup_from({"runs": []}), ValueError, "record", id="setup-from"),
     refuse(lambda: hybrid.Setup(scales=()), TypeError, "scales", id="setup-scales-empty"),
     refuse(lambda: hybrid.Setup(scales=(0.7, -0.5)), ValueError, "scales[1]",
            id="setup-scales-neg"),

@@ -18,7 +18,7 @@ all of its arms for one seed, on the same training images and test images:
   measures it), and the piecewise-linear hybrid once more with a five times
   larger learning rate, a control for the choice of learning rate;
 * **from scratch**: the same architecture with random weights (thresholds
-  balanced the same way), trained with the piecewise-linear surrogate for
+  balanced the same way and scaled by the same tuned factor), trained with the piecewise-linear surrogate for
   the *whole* wall-clock time the hybrids cost: ANN training, threshold
   balancing and fine-tuning. Its accuracy is also read when it has had only
   the fine-tuning time.
@@ -73,6 +73,7 @@ __all__ = [
     "long_table",
     "quotes",
     "setup_dict",
+    "setup_from",
 ]
 
 #: Arm name -> label used in tables and figures.
@@ -649,7 +650,9 @@ def run_seed(
         fine = max(finetune_seconds)
         budget = out["ann"]["seconds"] + conv_seconds + fine
         start = make_ann(setup, seed + 1000)  # not the ANN's initial weights
-        snn, init_seconds = convert_seeded(start, calibration, setup, seed, scale=setup.scale)
+        # the hybrids' tuned threshold factor: with the paper's 0.7 a random network at a
+        # handful of steps can stay silent (and get no gradient), failing by construction
+        snn, init_seconds = convert_seeded(start, calibration, setup, seed, scale=factor)
         snn.set_surrogate("linear")
         tl = train(
             snn, x, y, lr=setup.scratch_lr, batch_size=setup.batch_size,
@@ -663,6 +666,7 @@ def run_seed(
             "seconds": tl.seconds + init_seconds,
             "budget": budget,
             "init_seconds": init_seconds,
+            "scale": factor,
             "steps": tl.steps,
             "first_losses": tl.losses,
             "curve": tl.checkpoints,
@@ -1106,3 +1110,14 @@ def setup_dict(setup: Setup) -> dict[str, Any]:
     if not isinstance(setup, Setup):
         raise TypeError(f"setup must be a Setup, got {type(setup).__name__}")
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(setup).items()}
+
+
+def setup_from(record: Mapping[str, Any]) -> Setup:
+    """The :class:`Setup` a committed run used, rebuilt from its stored ``record["setup"]``
+    (the inverse of :func:`setup_dict`)."""
+    if not isinstance(record, Mapping) or not isinstance(record.get("setup"), Mapping):
+        raise ValueError(
+            "record must be a result of scripts/conversion_hybrid.py (records.load), "
+            "with its 'setup'"
+        )
+    return Setup(**{k: tuple(v) if isinstance(v, list) else v for k, v in record["setup"].items()})
