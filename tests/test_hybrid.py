@@ -138,6 +138,42 @@ def test_stdb_factors_match_a_hand_count():
     assert got["p10_factor"] == pytest.approx(expected_p10, rel=1e-5)
 
 
+def test_surrogate_disagreement_matches_a_hand_count():
+    # neuron 0: constant current 3 (threshold 1) fires at every step; after its first
+    # spike the membrane before the decision is 2 + 3 = 5, 7, ... (v = 4, 6, ...: "above").
+    # neuron 1: current 0.5 fires at t = 1, 3, ...; its v is -0.5 or 0 afterwards (neither).
+    # neuron 2: current -1 never fires (not counted, although v <= -1).
+    lin, out = nn.Linear(3, 3, bias=False), nn.Linear(3, 1, bias=False)
+    with torch.no_grad():
+        lin.weight.copy_(torch.eye(3))
+        out.weight.fill_(1.0)
+    snn = conversion.SpikingNetwork(
+        [lin, conversion.IFNeuron(1.0), out], num_steps=5, input_encoding="direct"
+    )
+    got = hybrid.surrogate_disagreement(snn, torch.tensor([[3.0, 0.5, -1.0]]), 5)
+    assert got["above"] == pytest.approx(4 / 15)
+    assert got["below"] == 0
+    # "below": layer 1 = neurons A (current 1, fires every step) and B (0.5, fires at t = 1, 3);
+    # layer 2 gets 2 A - 5 B: U = 2 (fires at t = 0), then -2, 0, -3, -1, i.e. v = -3, -1, -4, -2
+    lin1, lin2 = nn.Linear(2, 2, bias=False), nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        lin1.weight.copy_(torch.eye(2))
+        lin2.weight.copy_(torch.tensor([[2.0, -5.0]]))
+    deep = conversion.SpikingNetwork(
+        [
+            lin1,
+            conversion.IFNeuron(1.0),
+            lin2,
+            conversion.IFNeuron(1.0),
+            nn.Linear(1, 1, bias=False),
+        ],
+        num_steps=5,
+        input_encoding="direct",
+    )
+    got = hybrid.surrogate_disagreement(deep, torch.tensor([[1.0, 0.5]]), 5)
+    assert got == pytest.approx({"above": 0.0, "below": 4 / 15})
+
+
 def test_stdb_factor_varies_only_at_long_T():
     snn = conversion.to_spiking(hybrid.make_ann(TINY, 0), num_steps=2, input_encoding="rate")
     conversion.balance_thresholds(snn, _data()["x_train"][:16], num_steps=4)
@@ -365,6 +401,12 @@ BAD_INPUTS = [
            id="factors-steps"),
     refuse(lambda: hybrid.stdb_factors(_SNN, _XT, 4, beta=-1), ValueError, "beta",
            id="factors-beta"),
+    refuse(lambda: hybrid.surrogate_disagreement(_ANN, _XT, 4), TypeError, "snn",
+           id="disagreement-snn"),
+    refuse(lambda: hybrid.surrogate_disagreement(_SNN, _XT, 0), ValueError, "num_steps",
+           id="disagreement-steps"),
+    refuse(lambda: hybrid.surrogate_disagreement(_SNN, _XT[0, 0, 0], 4), ValueError, "x",
+           id="disagreement-x-1d"),
     refuse(lambda: hybrid.load_data("setup"), TypeError, "setup", id="load-data-setup"),
     refuse(lambda: hybrid.make_ann(TINY, -1), ValueError, "seed", id="make-ann-seed"),
     refuse(lambda: hybrid.convert_seeded(_ANN, _XT, {}, 0), TypeError, "setup",

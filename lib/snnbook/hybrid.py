@@ -57,6 +57,7 @@ __all__ = [
     "train",
     "accuracy",
     "stdb_factors",
+    "surrogate_disagreement",
     "tune_scale",
     "gradient_norms",
     "load_data",
@@ -382,6 +383,54 @@ def stdb_factors(
         if f.numel()
         else float("nan"),
     }
+
+
+@torch.no_grad()
+def surrogate_disagreement(
+    snn: conversion.SpikingNetwork, x: torch.Tensor, num_steps: int, *, seed: int = 0
+) -> dict[str, float]:
+    r"""Where STDB and the piecewise-linear surrogate disagree most, in a run of ``num_steps``.
+
+    For every (neuron, step) pair of every spiking layer, with the normalised
+    membrane :math:`v = U/\theta - 1` just before the spike decision: a pair
+    whose neuron fired at an earlier step gets STDB's full
+    :math:`\alpha e^{-\beta\Delta t} \approx \alpha` whatever ``v`` is, but
+    the piecewise-linear :math:`\alpha\max(0, 1 - |v|)` is zero when
+    :math:`|v| \ge 1`. Returns the fraction of all pairs that fired before and
+    have ``v >= 1`` (``"above"``: the membrane is at least twice the threshold,
+    the neuron is saturated at one spike per step) and ``v <= -1``
+    (``"below"``: membrane at or below zero). Poisson input is drawn from ``seed``.
+    """
+    if not isinstance(snn, conversion.SpikingNetwork):
+        raise TypeError(f"snn must be a SpikingNetwork, got {type(snn).__name__}")
+    x = checks.tensor("x", x, ndim=(2, 3, 4, 5), kind="float")
+    num_steps = checks.positive_int("num_steps", num_steps)
+    seed = checks.nonnegative_int("seed", seed)
+    layers = snn.layers
+    first = snn._first
+    above = below = total = 0
+    states: dict[int, Any] = {}
+    fired: dict[int, torch.Tensor] = {}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        prefix = nn.Sequential(*layers[:first])
+        for t in range(num_steps):
+            xin = x if snn.input_encoding == "direct" else conversion.poisson_spikes(x)
+            h = prefix(xin)
+            for i in range(first, len(layers)):
+                layer = layers[i]
+                if not isinstance(layer, conversion.IFNeuron):
+                    h = layer(h)
+                    continue
+                mem = h if states.get(i) is None else states[i][0] + h
+                v = mem / layer.threshold.to(mem.dtype) - 1
+                before = fired.get(i, torch.zeros_like(v, dtype=torch.bool))
+                above += int((before & (v >= 1)).sum())
+                below += int((before & (v <= -1)).sum())
+                total += v.numel()
+                h, states[i] = layer(h, states.get(i), t)
+                fired[i] = before | (h > 0)
+    return {"above": above / total, "below": below / total}
 
 
 def tune_scale(
@@ -1050,6 +1099,13 @@ def quotes(record: Mapping[str, Any]) -> dict[str, float | int | str]:
             q[f"{arm}_seconds"] = float(np.mean([r[arm]["seconds"] for r in runs]))
             q[f"{arm}_steps"] = float(np.mean([r[arm]["steps"] for r in runs]))
     q["conversion_seconds"] = float(np.mean([r["conversion"]["seconds"] for r in runs]))
+    q["scales"] = ", ".join(f"{f:g}" for f in record["setup"]["scales"])
+    for arm in ("conv_tuned", "stdb", "linear", "linear_fast"):  # spikes per test image
+        if arm in sums:
+            q[f"spikes_{arm}"] = float(np.mean([r[arm]["spikes_per_image"] for r in runs]))
+    if "stdb" in sums:  # how much each seed's STDB hybrid multiplied its start's spike count
+        ratios = [r["stdb"]["spikes_per_image"] / r["conv_tuned"]["spikes_per_image"] for r in runs]
+        q["spikes_stdb_ratio_low"], q["spikes_stdb_ratio_high"] = min(ratios), max(ratios)
     factors = [r["conversion"]["factor"] for r in runs]
     q["factors"] = ", ".join(f"{f:g}" for f in factors)
     q["factor_min"], q["factor_max"] = min(factors), max(factors)
@@ -1098,6 +1154,7 @@ def quotes(record: Mapping[str, Any]) -> dict[str, float | int | str]:
                 np.mean([r["conversion"]["stdb_factors"][key] for r in long])
             )
         q["long_seconds"] = float(np.mean([r["stdb"]["seconds"] for r in long]))
+        q["long_steps"] = float(np.mean([r["stdb"]["steps"] for r in long]))
         for sur in ("stdb", "linear"):
             q[f"long_grad_{sur}"] = float(
                 np.mean([r["conversion"]["gradients"][sur] for r in long])
