@@ -151,8 +151,7 @@ def test_surrogate_disagreement_matches_a_hand_count():
         [lin, conversion.IFNeuron(1.0), out], num_steps=5, input_encoding="direct"
     )
     got = hybrid.surrogate_disagreement(snn, torch.tensor([[3.0, 0.5, -1.0]]), 5)
-    assert got["above"] == pytest.approx(4 / 15)
-    assert got["below"] == 0
+    assert got == pytest.approx({"above": 4 / 15, "below": 0.0, "fired": 7 / 15})
     # "below": layer 1 = neurons A (current 1, fires every step) and B (0.5, fires at t = 1, 3);
     # layer 2 gets 2 A - 5 B: U = 2 (fires at t = 0), then -2, 0, -3, -1, i.e. v = -3, -1, -4, -2
     lin1, lin2 = nn.Linear(2, 2, bias=False), nn.Linear(2, 1, bias=False)
@@ -171,7 +170,7 @@ def test_surrogate_disagreement_matches_a_hand_count():
         input_encoding="direct",
     )
     got = hybrid.surrogate_disagreement(deep, torch.tensor([[1.0, 0.5]]), 5)
-    assert got == pytest.approx({"above": 0.0, "below": 4 / 15})
+    assert got == pytest.approx({"above": 0.0, "below": 4 / 15, "fired": 11 / 15})
 
 
 def test_stdb_factor_varies_only_at_long_T():

@@ -399,7 +399,9 @@ def surrogate_disagreement(
     :math:`|v| \ge 1`. Returns the fraction of all pairs that fired before and
     have ``v >= 1`` (``"above"``: the membrane is at least twice the threshold,
     the neuron is saturated at one spike per step) and ``v <= -1``
-    (``"below"``: membrane at or below zero). Poisson input is drawn from ``seed``.
+    (``"below"``: membrane at or below zero), and the fraction of all pairs whose
+    neuron had fired before (``"fired"``, where STDB's gradient is not about zero).
+    Poisson input is drawn from ``seed``.
     """
     if not isinstance(snn, conversion.SpikingNetwork):
         raise TypeError(f"snn must be a SpikingNetwork, got {type(snn).__name__}")
@@ -408,7 +410,7 @@ def surrogate_disagreement(
     seed = checks.nonnegative_int("seed", seed)
     layers = snn.layers
     first = snn._first
-    above = below = total = 0
+    above = below = fired_before = total = 0
     states: dict[int, Any] = {}
     fired: dict[int, torch.Tensor] = {}
     with torch.random.fork_rng(devices=[]):
@@ -427,10 +429,11 @@ def surrogate_disagreement(
                 before = fired.get(i, torch.zeros_like(v, dtype=torch.bool))
                 above += int((before & (v >= 1)).sum())
                 below += int((before & (v <= -1)).sum())
+                fired_before += int(before.sum())
                 total += v.numel()
                 h, states[i] = layer(h, states.get(i), t)
                 fired[i] = before | (h > 0)
-    return {"above": above / total, "below": below / total}
+    return {"above": above / total, "below": below / total, "fired": fired_before / total}
 
 
 def tune_scale(
