@@ -6,6 +6,7 @@ import matplotlib
 import pytest
 import snntorch as snn
 import torch
+from conftest import assert_refuses, refuse
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -21,7 +22,6 @@ from snnbook.quantizers import (
     spike_counts,
     spikes_per_sample,
 )
-from conftest import assert_refuses, refuse
 
 matplotlib.use("Agg")
 
@@ -295,35 +295,80 @@ _COUNTS = torch.ones(2, 2, 3)
 BAD_INPUTS = [
     # quantize
     refuse(lambda: quantize([[0.5]], 1.0), TypeError, "rates", id="quantize-list"),
-    refuse(lambda: quantize(torch.ones(3, 2, dtype=torch.long), 1.0), TypeError, "rates", "float",
-           id="quantize-int-dtype"),  # fmt: skip
-    refuse(lambda: quantize(torch.tensor(1.0), 1.0), ValueError, "rates", "time-major",
-           id="quantize-scalar"),  # fmt: skip
-    refuse(lambda: quantize(torch.empty(0, 3), 1.0), ValueError, "rates", "empty",
-           id="quantize-empty"),  # fmt: skip
-    refuse(lambda: quantize(torch.tensor([[1.0, math.nan]]), 1.0), ValueError, "rates", "NaN",
-           id="quantize-nan"),  # fmt: skip
-    refuse(lambda: quantize(torch.tensor([[math.inf]]), 1.0), ValueError, "rates", "infinite",
-           id="quantize-inf"),  # fmt: skip
+    refuse(
+        lambda: quantize(torch.ones(3, 2, dtype=torch.long), 1.0),
+        TypeError,
+        "rates",
+        "float",
+        id="quantize-int-dtype",
+    ),  # fmt: skip
+    refuse(
+        lambda: quantize(torch.tensor(1.0), 1.0),
+        ValueError,
+        "rates",
+        "time-major",
+        id="quantize-scalar",
+    ),  # fmt: skip
+    refuse(
+        lambda: quantize(torch.empty(0, 3), 1.0), ValueError, "rates", "empty", id="quantize-empty"
+    ),  # fmt: skip
+    refuse(
+        lambda: quantize(torch.tensor([[1.0, math.nan]]), 1.0),
+        ValueError,
+        "rates",
+        "NaN",
+        id="quantize-nan",
+    ),  # fmt: skip
+    refuse(
+        lambda: quantize(torch.tensor([[math.inf]]), 1.0),
+        ValueError,
+        "rates",
+        "infinite",
+        id="quantize-inf",
+    ),  # fmt: skip
     refuse(lambda: quantize(_RATES, 0.0), ValueError, "dt", "> 0", id="quantize-dt-zero"),
     refuse(lambda: quantize(_RATES, -1.0), ValueError, "dt", id="quantize-dt-negative"),
     refuse(lambda: quantize(_RATES, math.nan), ValueError, "dt", id="quantize-dt-nan"),
     refuse(lambda: quantize(_RATES, math.inf), ValueError, "dt", id="quantize-dt-inf"),
     refuse(lambda: quantize(_RATES, "1"), TypeError, "dt", id="quantize-dt-str"),
     refuse(lambda: quantize(_RATES, True), TypeError, "dt", id="quantize-dt-bool"),
-    refuse(lambda: quantize(_RATES, 1.0, v0=torch.zeros(4)), ValueError, "v0", "shape",
-           id="quantize-v0-shape"),  # fmt: skip
-    refuse(lambda: quantize(_RATES, 1.0, v0=torch.ones(3)), ValueError, "v0", "[0, 1)",
-           id="quantize-v0-one"),  # fmt: skip
-    refuse(lambda: quantize(_RATES, 1.0, v0=-0.1 * torch.ones(3)), ValueError, "v0",
-           id="quantize-v0-negative"),  # fmt: skip
-    refuse(lambda: quantize(_RATES, 1.0, v0=torch.full((3,), math.nan)), ValueError, "v0", "NaN",
-           id="quantize-v0-nan"),  # fmt: skip
-    refuse(lambda: quantize(_RATES, 1.0, v0=0.5), TypeError, "v0", "Tensor",
-           id="quantize-v0-float"),  # fmt: skip
+    refuse(
+        lambda: quantize(_RATES, 1.0, v0=torch.zeros(4)),
+        ValueError,
+        "v0",
+        "shape",
+        id="quantize-v0-shape",
+    ),  # fmt: skip
+    refuse(
+        lambda: quantize(_RATES, 1.0, v0=torch.ones(3)),
+        ValueError,
+        "v0",
+        "[0, 1)",
+        id="quantize-v0-one",
+    ),  # fmt: skip
+    refuse(
+        lambda: quantize(_RATES, 1.0, v0=-0.1 * torch.ones(3)),
+        ValueError,
+        "v0",
+        id="quantize-v0-negative",
+    ),  # fmt: skip
+    refuse(
+        lambda: quantize(_RATES, 1.0, v0=torch.full((3,), math.nan)),
+        ValueError,
+        "v0",
+        "NaN",
+        id="quantize-v0-nan",
+    ),  # fmt: skip
+    refuse(
+        lambda: quantize(_RATES, 1.0, v0=0.5), TypeError, "v0", "Tensor", id="quantize-v0-float"
+    ),  # fmt: skip
     refuse(lambda: quantize(_RATES, 1.0, diffuse=1), TypeError, "diffuse", id="quantize-diffuse"),
-    refuse(lambda: quantize(_RATES, 1.0, return_state="yes"), TypeError, "return_state",
-           id="quantize-return-state"),  # fmt: skip
+    refuse(
+        lambda: quantize(_RATES, 1.0, return_state="yes"),
+        TypeError,
+        "return_state",
+        id="quantize-return-state",
+    ),  # fmt: skip
     # SpikingActivation
     refuse(lambda: SpikingActivation("relu"), TypeError, "activation", id="act-activation"),
     refuse(lambda: _act(dt=-0.1), ValueError, "dt", id="act-dt-negative"),
@@ -337,8 +382,13 @@ BAD_INPUTS = [
     refuse(lambda: _act(record="no"), TypeError, "record", id="act-record"),
     refuse(lambda: setattr(_act(), "dt", 0), ValueError, "dt", id="act-set-dt"),
     refuse(lambda: _act()(torch.rand(5, 3)), ValueError, "input", "(T, batch", id="act-2d"),
-    refuse(lambda: _act()(torch.ones(5, 2, 3, dtype=torch.int64)), TypeError, "input", "float",
-           id="act-int"),  # fmt: skip
+    refuse(
+        lambda: _act()(torch.ones(5, 2, 3, dtype=torch.int64)),
+        TypeError,
+        "input",
+        "float",
+        id="act-int",
+    ),  # fmt: skip
     refuse(lambda: _act()(torch.rand(5, 2, 3).numpy()), TypeError, "input", id="act-numpy"),
     refuse(lambda: _act().initial_v((-1,), _RATES), ValueError, "neurons", id="initial-v-shape"),
     refuse(lambda: _act().initial_v((3,), [0.0]), TypeError, "like", id="initial-v-like"),
@@ -346,54 +396,109 @@ BAD_INPUTS = [
     refuse(lambda: spike_counts([1.0], 1.0), TypeError, "activities", id="counts-list"),
     refuse(lambda: spike_counts(_RATES, 0), ValueError, "dt", id="counts-dt"),
     # bits_per_activity
-    refuse(lambda: bits_per_activity(torch.rand(2, 2, 2)), ValueError, "integer",
-           id="bits-not-integer"),  # fmt: skip
-    refuse(lambda: bits_per_activity(torch.ones(4, 3)), ValueError, "sample_dims",
-           id="bits-no-neuron-axis"),  # fmt: skip
+    refuse(
+        lambda: bits_per_activity(torch.rand(2, 2, 2)), ValueError, "integer", id="bits-not-integer"
+    ),  # fmt: skip
+    refuse(
+        lambda: bits_per_activity(torch.ones(4, 3)),
+        ValueError,
+        "sample_dims",
+        id="bits-no-neuron-axis",
+    ),  # fmt: skip
     refuse(lambda: bits_per_activity([]), ValueError, "counts", "empty", id="bits-empty-list"),
-    refuse(lambda: bits_per_activity(torch.empty(0, 2, 3)), ValueError, "counts", "empty",
-           id="bits-empty-tensor"),  # fmt: skip
+    refuse(
+        lambda: bits_per_activity(torch.empty(0, 2, 3)),
+        ValueError,
+        "counts",
+        "empty",
+        id="bits-empty-tensor",
+    ),  # fmt: skip
     refuse(lambda: bits_per_activity(3), TypeError, "counts", id="bits-int"),
     refuse(lambda: bits_per_activity([_COUNTS, "x"]), TypeError, "counts[1]", id="bits-item"),
-    refuse(lambda: bits_per_activity(torch.full((2, 2, 2), math.nan)), ValueError, "NaN",
-           id="bits-nan"),  # fmt: skip
-    refuse(lambda: bits_per_activity(_COUNTS, sample_dims=0), ValueError, "sample_dims",
-           id="bits-sample-dims"),  # fmt: skip
+    refuse(
+        lambda: bits_per_activity(torch.full((2, 2, 2), math.nan)), ValueError, "NaN", id="bits-nan"
+    ),  # fmt: skip
+    refuse(
+        lambda: bits_per_activity(_COUNTS, sample_dims=0),
+        ValueError,
+        "sample_dims",
+        id="bits-sample-dims",
+    ),  # fmt: skip
     # significant_bits_per_multiply
-    refuse(lambda: significant_bits_per_multiply(torch.tensor([0.5])), ValueError, "integer",
-           id="sig-not-integer"),  # fmt: skip
+    refuse(
+        lambda: significant_bits_per_multiply(torch.tensor([0.5])),
+        ValueError,
+        "integer",
+        id="sig-not-integer",
+    ),  # fmt: skip
     refuse(lambda: significant_bits_per_multiply(None), TypeError, "counts", id="sig-none"),
-    refuse(lambda: significant_bits_per_multiply(torch.tensor([math.inf])), ValueError, "NaN",
-           id="sig-inf"),  # fmt: skip
+    refuse(
+        lambda: significant_bits_per_multiply(torch.tensor([math.inf])),
+        ValueError,
+        "NaN",
+        id="sig-inf",
+    ),  # fmt: skip
     # spikes_per_sample
-    refuse(lambda: spikes_per_sample([_COUNTS, torch.ones(2, 3, 3)]), ValueError, "batch size",
-           id="spikes-batch-disagree"),  # fmt: skip
-    refuse(lambda: spikes_per_sample(_COUNTS, batch_dim=3), ValueError, "batch_dim",
-           id="spikes-batch-dim-range"),  # fmt: skip
-    refuse(lambda: spikes_per_sample(_COUNTS, batch_dim=-1), ValueError, "batch_dim",
-           id="spikes-batch-dim-negative"),  # fmt: skip
-    refuse(lambda: spikes_per_sample(torch.rand(2, 2, 3)), ValueError, "integer",
-           id="spikes-not-integer"),  # fmt: skip
+    refuse(
+        lambda: spikes_per_sample([_COUNTS, torch.ones(2, 3, 3)]),
+        ValueError,
+        "batch size",
+        id="spikes-batch-disagree",
+    ),  # fmt: skip
+    refuse(
+        lambda: spikes_per_sample(_COUNTS, batch_dim=3),
+        ValueError,
+        "batch_dim",
+        id="spikes-batch-dim-range",
+    ),  # fmt: skip
+    refuse(
+        lambda: spikes_per_sample(_COUNTS, batch_dim=-1),
+        ValueError,
+        "batch_dim",
+        id="spikes-batch-dim-negative",
+    ),  # fmt: skip
+    refuse(
+        lambda: spikes_per_sample(torch.rand(2, 2, 3)),
+        ValueError,
+        "integer",
+        id="spikes-not-integer",
+    ),  # fmt: skip
     # set_dt / recorded_counts
-    refuse(lambda: set_dt(nn.Linear(2, 2), 1.0), ValueError, "SpikingActivation",
-           id="set-dt-none-inside"),  # fmt: skip
+    refuse(
+        lambda: set_dt(nn.Linear(2, 2), 1.0),
+        ValueError,
+        "SpikingActivation",
+        id="set-dt-none-inside",
+    ),  # fmt: skip
     refuse(lambda: set_dt("model", 1.0), TypeError, "module", id="set-dt-not-module"),
     refuse(lambda: set_dt(nn.Sequential(_act()), -2.0), ValueError, "dt", id="set-dt-negative"),
-    refuse(lambda: recorded_counts(nn.Sequential(_act())), ValueError, "record=True",
-           id="recorded-none"),  # fmt: skip
+    refuse(
+        lambda: recorded_counts(nn.Sequential(_act())),
+        ValueError,
+        "record=True",
+        id="recorded-none",
+    ),  # fmt: skip
     refuse(lambda: recorded_counts([_act()]), TypeError, "module", id="recorded-not-module"),
     # plots
-    refuse(lambda: plot_quantizer(torch.rand(5, 2), 1.0), ValueError, "rates", "1-D",
-           id="plot-2d"),  # fmt: skip
-    refuse(lambda: plot_quantizer(torch.rand(5), 1.0, v0=1.0), ValueError, "v0",
-           id="plot-v0"),  # fmt: skip
+    refuse(
+        lambda: plot_quantizer(torch.rand(5, 2), 1.0), ValueError, "rates", "1-D", id="plot-2d"
+    ),  # fmt: skip
+    refuse(
+        lambda: plot_quantizer(torch.rand(5), 1.0, v0=1.0), ValueError, "v0", id="plot-v0"
+    ),  # fmt: skip
     refuse(lambda: plot_quantizer(torch.rand(5), 0.0), ValueError, "dt", id="plot-dt"),
-    refuse(lambda: plot_quantizer(torch.rand(5), 1.0, title=3), TypeError, "title",
-           id="plot-title"),  # fmt: skip
-    refuse(lambda: plot_quantizer(torch.rand(5), 1.0, figsize=(8, -1)), ValueError, "figsize",
-           id="plot-figsize"),  # fmt: skip
-    refuse(lambda: plot_quantizer(torch.tensor([0.5, math.nan]), 1.0), ValueError, "NaN",
-           id="plot-nan"),  # fmt: skip
+    refuse(
+        lambda: plot_quantizer(torch.rand(5), 1.0, title=3), TypeError, "title", id="plot-title"
+    ),  # fmt: skip
+    refuse(
+        lambda: plot_quantizer(torch.rand(5), 1.0, figsize=(8, -1)),
+        ValueError,
+        "figsize",
+        id="plot-figsize",
+    ),  # fmt: skip
+    refuse(
+        lambda: plot_quantizer(torch.tensor([0.5, math.nan]), 1.0), ValueError, "NaN", id="plot-nan"
+    ),  # fmt: skip
     refuse(lambda: plot_initial_phase(-0.1), ValueError, "rate", id="phase-rate"),
     refuse(lambda: plot_initial_phase(0.1, neurons=0), ValueError, "neurons", id="phase-neurons"),
     refuse(lambda: plot_initial_phase(0.1, steps=2.5), TypeError, "steps", id="phase-steps"),
