@@ -199,6 +199,50 @@ def test_committed_run_prefix_reproduces(part, name):
     assert len(stored["provenance"]["seeds"]) >= 3
 
 
+def _record():
+    entry = {"nonspiking": 0.9, "by_dt": [{"dt": 1.0, "accuracy": 0.8, "bits": 1.0}]}
+    second = {"nonspiking": 0.7, "by_dt": [{"dt": 1.0, "accuracy": 0.6, "bits": 0.5}]}
+    return {
+        "n_test": 1000,
+        "seeds": {"0": {"anneal": entry}, "1": {"anneal": second}},
+    }
+
+
+def test_committed_run_readers():
+    record = _record()
+    assert regimes.accuracies(record, "anneal") == [0.9, 0.7]
+    assert regimes.accuracies(record, "anneal", 1.0) == [0.8, 0.6]
+    s = regimes.summary(record, "anneal", 1.0)
+    assert s.mean == pytest.approx(0.7) and s.n_test == 1000
+    curves, spread = regimes.mean_curves(record, {"label": "anneal"})
+    assert curves["label"][1.0] == pytest.approx({"accuracy": 0.7, "bits": 0.75})
+    assert spread["label"][1.0] == pytest.approx(s.std)
+    lif = {"n_test": 10, "seeds": {"0": {"rate/counts": {"accuracy": 0.5}}}}
+    assert regimes.accuracies(lif, "rate/counts") == [0.5]
+
+
+READER_BAD_INPUTS = [
+    refuse(lambda: regimes.accuracies({}, "anneal"), TypeError, "record", id="acc-record"),
+    refuse(lambda: regimes.accuracies(_record(), "warm"), ValueError, "arm", id="acc-arm"),
+    refuse(
+        lambda: regimes.accuracies(_record(), "anneal", 0.5),
+        ValueError,
+        "dt",
+        id="acc-dt-unmeasured",
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.accuracies(_record(), "anneal", -1), ValueError, "dt", id="acc-dt-negative"
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.accuracies({"seeds": {"0": {"a": {"accuracy": 1}}}}, "a", 1.0),
+        ValueError,
+        "dt=None",
+        id="acc-lif-dt",
+    ),  # fmt: skip
+    refuse(lambda: regimes.mean_curves([], {"a": "anneal"}), TypeError, "record", id="curves"),
+]
+
+
 _DATA = tiny_data()
 _PRE = regimes.QuantizedMLP(hidden=16)
 
@@ -324,6 +368,9 @@ BAD_INPUTS = [
         id="seeds-reference",
     ),  # fmt: skip
 ]
+
+
+BAD_INPUTS += READER_BAD_INPUTS
 
 
 @pytest.mark.parametrize("call, exc, words", BAD_INPUTS)

@@ -21,8 +21,9 @@ module holds the pieces of that experiment and of its controls:
   random start, for the budget of pretraining plus fine-tuning) and
   :func:`train_lif`;
 * measurements (:func:`costs`, :func:`sweep`), a figure
-  (:func:`plot_accuracy_vs_dt`) and tables (:func:`costs_table`,
-  :func:`seeds_table`).
+  (:func:`plot_accuracy_vs_dt`), tables (:func:`costs_table`,
+  :func:`seeds_table`) and readers of the committed runs
+  (:func:`accuracies`, :func:`summary`, :func:`mean_curves`).
 
 The multi-seed runs are driven by ``scripts/regime_seeds.py``; the chapter
 runs one seed live with the same functions.
@@ -58,15 +59,18 @@ __all__ = [
     "LIFMLP",
     "QuantizedMLP",
     "Setup",
+    "accuracies",
     "capped_relu",
     "costs",
     "costs_table",
     "fine_tune",
     "from_scratch",
     "load_data",
+    "mean_curves",
     "plot_accuracy_vs_dt",
     "pretrain",
     "seeds_table",
+    "summary",
     "sweep",
     "train_lif",
 ]
@@ -612,3 +616,76 @@ def seeds_table(
         formats={"mean": "{:.1%}", "spread": "{:.2%}", "test_se": "{:.2%}"},
         caption=caption,
     )
+
+
+# --------------------------------------------------------------------------- committed runs
+
+
+def _seeds(record: object) -> dict[str, Any]:
+    if not isinstance(record, Mapping) or not isinstance(record.get("seeds"), Mapping):
+        raise TypeError(
+            "record must be a committed run loaded with snnbook.records.load, with a 'seeds' entry"
+        )
+    return record["seeds"]
+
+
+def accuracies(record: Mapping[str, Any], arm: str, dt: float | None = None) -> list[float]:
+    """Test accuracy of ``arm`` for every seed of a committed run.
+
+    ``record`` is ``records.load("regime_seeds")`` (arms ``"pretrained"``,
+    ``"control"``, ``"anneal"``, ``"target"``, ``"scratch"``; ``dt=None`` reads the
+    non-spiking accuracy, a number reads the accuracy with spikes at that
+    ``dt``) or ``records.load("lif_controls")`` (arms such as ``"rate/counts"``;
+    ``dt`` must be ``None``).
+    """
+    seeds = _seeds(record)
+    out = []
+    for result in seeds.values():
+        if arm not in result:
+            raise ValueError(f"arm must be one of {sorted(result)}, got {arm!r}")
+        entry = result[arm]
+        if "by_dt" not in entry:  # a LIF variant: one accuracy
+            if dt is not None:
+                raise ValueError(f"{arm!r} has one accuracy per seed; pass dt=None")
+            out.append(entry["accuracy"])
+        elif dt is None:
+            if "nonspiking" not in entry:
+                raise ValueError(f"{arm!r} was only measured with spikes; pass a dt")
+            out.append(entry["nonspiking"])
+        else:
+            dt = checks.positive("dt", dt)
+            match = [e["accuracy"] for e in entry["by_dt"] if e["dt"] == dt]
+            if not match:
+                measured = [e["dt"] for e in entry["by_dt"]]
+                raise ValueError(f"dt must be one of the measured {measured}, got {dt}")
+            out.append(match[0])
+    return out
+
+
+def summary(record: Mapping[str, Any], arm: str, dt: float | None = None) -> stats.Summary:
+    """:func:`snnbook.stats.summarize` of :func:`accuracies` (on the run's ``n_test`` images)."""
+    return stats.summarize(accuracies(record, arm, dt), record["n_test"])
+
+
+def mean_curves(
+    record: Mapping[str, Any], arms: Mapping[str, str]
+) -> tuple[dict[str, dict[float, dict[str, float]]], dict[str, dict[float, float]]]:
+    """Accuracy and bits per activity against ``dt``, averaged over seeds, for :func:`plot_accuracy_vs_dt`.
+
+    ``arms`` maps a label to an arm of ``records.load("regime_seeds")``.
+    Returns ``(curves, spread)``: ``curves[label][dt]`` holds the mean accuracy
+    and bits, ``spread[label][dt]`` the standard deviation of the accuracy over seeds.
+    """
+    seeds = _seeds(record)
+    curves: dict[str, dict[float, dict[str, float]]] = {}
+    spread: dict[str, dict[float, float]] = {}
+    for label, arm in arms.items():
+        first = next(iter(seeds.values()))[arm]["by_dt"]
+        curves[label], spread[label] = {}, {}
+        for entry in first:
+            dt = entry["dt"]
+            s = stats.summarize(accuracies(record, arm, dt), record["n_test"])
+            bits = [e["bits"] for r in seeds.values() for e in r[arm]["by_dt"] if e["dt"] == dt]
+            curves[label][dt] = {"accuracy": s.mean, "bits": sum(bits) / len(bits)}
+            spread[label][dt] = s.std
+    return curves, spread
