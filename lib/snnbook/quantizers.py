@@ -537,7 +537,7 @@ def plot_initial_phase(
     random phases of :class:`SpikingActivation` (``seed``). Right: how many of
     the neurons spike in each step, the input that a downstream neuron sums.
     """
-    from snnbook.plotting import COLORS, new_figure, raster
+    from snnbook.plotting import COLORS, new_figure
 
     rate = checks.number("rate", rate, low=0.0, hint="a constant firing rate f(x) >= 0")
     neurons = checks.positive_int("neurons", neurons)
@@ -551,18 +551,22 @@ def plot_initial_phase(
         act = SpikingActivation(lambda x: x, dt, initial_state=state, seed=seed, record=True)
         act(rates)
         arms[state] = act.counts[:, 0].detach().cpu()
-    fig, axes = new_figure(3, figsize=figsize, width_ratios=[1, 1, 1.2])
+    fig, axes = new_figure(3, figsize=figsize, width_ratios=[1, 1, 1.3])
     names = {"zeros": "$v_0 = 0$: in lockstep", "random": "random $v_0$: spread out"}
     for ax, (state, counts), color in zip(axes[0], arms.items(), COLORS, strict=False):
-        raster(counts, ax=ax, color=color, title=names[state])
+        t, n = torch.nonzero(counts, as_tuple=True)
+        ax.scatter(t.numpy(), n.numpy(), marker="|", s=30, linewidths=1.3, color=color)
+        ax.set(xlim=(-1, steps), ylim=(-0.5, neurons - 0.5), title=names[state])
+        ax.set(xlabel="time step", ylabel="neuron")
+        ax.grid(False)
     ax = axes[0, 2]
     for (state, counts), color in zip(arms.items(), COLORS, strict=False):
         label = "$v_0 = 0$" if state == "zeros" else "random $v_0$"
         ax.step(range(steps), counts.sum(1).numpy(), where="mid", color=color, label=label)
     ax.axhline(dt * rate * neurons, color="k", ls=":", lw=1, label="mean")
-    ax.set_ylim(-0.5, 1.4 * max(float(arms["zeros"].sum(1).max()), 1.0))
+    ax.set_ylim(-0.5, 1.6 * max(float(arms["zeros"].sum(1).max()), 1.0))
     ax.set_xlabel("time step")
     ax.set_ylabel("neurons spiking")
     ax.set_title("spikes per step, all neurons")
-    ax.legend(fontsize=8, loc="upper center", ncols=3)
+    ax.legend(fontsize=8, loc="upper left", ncols=2)
     return fig
