@@ -285,6 +285,15 @@ def test_runs_on_meta_device():
     assert quantize(torch.rand(4, 3, device=meta), 1.0).device == meta
 
 
+def test_two_dimensional_input_is_one_neuron_per_sample() -> None:
+    """(T, batch) is the same as (T, batch, 1): one neuron, one phase for every sample."""
+    x = torch.rand(7, 4) * 2
+    act = SpikingActivation(torch.relu, dt=0.5, seed=3)
+    flat = act(x)
+    assert flat.shape == x.shape
+    torch.testing.assert_close(flat, act(x[:, :, None])[:, :, 0])
+
+
 def _act(**kw):
     return SpikingActivation(torch.relu, **kw)
 
@@ -381,7 +390,7 @@ BAD_INPUTS = [
     refuse(lambda: _act(seed=1.5), TypeError, "seed", id="act-seed-float"),
     refuse(lambda: _act(record="no"), TypeError, "record", id="act-record"),
     refuse(lambda: setattr(_act(), "dt", 0), ValueError, "dt", id="act-set-dt"),
-    refuse(lambda: _act()(torch.rand(5, 3)), ValueError, "input", "(T, batch", id="act-2d"),
+    refuse(lambda: _act()(torch.rand(5)), ValueError, "input", "(T, batch", id="act-1d"),
     refuse(
         lambda: _act()(torch.ones(5, 2, 3, dtype=torch.int64)),
         TypeError,

@@ -63,7 +63,8 @@ __all__ = [
 
 _TIME_MAJOR = "pass a time-major tensor, shape (T, ...), time first"
 _MODULE_INPUT = (
-    "pass a time-major tensor of shape (T, batch, neurons...); for one sample use x[:, None]"
+    "pass a time-major tensor of shape (T, batch, neurons...) or (T, batch); "
+    "for one sample use x[:, None]"
 )
 
 
@@ -196,7 +197,8 @@ class _StraightThrough(torch.autograd.Function):
 class SpikingActivation(nn.Module):
     """An activation ``f`` whose output is quantized over time with error diffusion.
 
-    Input ``x`` is time-major, ``(T, batch, *neurons)``. Forward: ``a =
+    Input ``x`` is time-major, ``(T, batch, *neurons)``; a ``(T, batch)``
+    input is one neuron seen in ``batch`` samples. Forward: ``a =
     quantize(f(x), dt, v0=v0)`` (see :func:`quantize`). Backward: ``da/dx :=
     f'(x)``, the gradient of the base activation (straight-through), as in
     :cite:`voelker2020spike`.
@@ -278,7 +280,7 @@ class SpikingActivation(nn.Module):
         return torch.rand(neurons, generator=gen).to(device=like.device, dtype=like.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _rates("input", x, min_ndim=3, values=False, hint=_MODULE_INPUT)
+        x = _rates("input", x, min_ndim=2, values=False, hint=_MODULE_INPUT)
         rates = self.activation(x)
         if not self.spiking:
             self.counts = None
