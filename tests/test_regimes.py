@@ -6,6 +6,7 @@ import importlib.util
 import math
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 import snntorch as snn
 import torch
@@ -151,6 +152,23 @@ def test_costs_and_sweep():
     assert c["max_count"] <= 1 and 0 <= c["accuracy"] <= 1
 
 
+def test_dt_knob_figure_obeys_the_bound_and_restores_the_model():
+    """The time-averaged activity is within 1/(T dt) of the rate, as error diffusion promises."""
+    model = regimes.QuantizedMLP(hidden=16, seed=3)
+    image = torch.rand(1, 28, 28)
+    for dt in (0.25, 1.0, 4.0):
+        rates, counts = regimes._hidden_response(model, image, dt)
+        average = counts.sum(0) / (model.steps * dt)
+        assert counts.shape == (model.steps, 16)
+        assert bool(((average - rates).abs() < 1 / (model.steps * dt) + 1e-6).all())
+    curves = {"pre": {1.0: {"accuracy": 0.8}, 0.25: {"accuracy": 0.6}}}
+    for view in ("rates", "raster"):
+        fig = regimes.plot_dt_knob({"pre": model}, image, 0.25, curves, view=view)
+        assert len(fig.axes) >= 2
+        plt.close(fig)
+    assert math.isinf(model.act1.dt) and model.training
+
+
 def test_tables_render():
     html = regimes.costs_table([("a", {"accuracy": 0.5, "bits": "32", "spikes": math.nan})]).data
     assert "50.0%" in html and "–" in html
@@ -245,6 +263,7 @@ READER_BAD_INPUTS = [
 
 _DATA = tiny_data()
 _PRE = regimes.QuantizedMLP(hidden=16)
+_CURVES = {"a": {1.0: {"accuracy": 0.5}}}
 
 BAD_INPUTS = [
     refuse(lambda: regimes.QuantizedMLP(steps=0), ValueError, "steps", id="qmlp-steps"),
@@ -358,6 +377,48 @@ BAD_INPUTS = [
         ValueError,
         "reference",
         id="plot-reference",
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.plot_dt_knob({}, torch.rand(784), 1.0, _CURVES),
+        ValueError,
+        "models",
+        id="knob-no-models",
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.plot_dt_knob({"a": nn.Linear(2, 2)}, torch.rand(784), 1.0, _CURVES),
+        TypeError,
+        "models",
+        id="knob-model-type",
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.plot_dt_knob({"a": _PRE}, torch.rand(784), 1.0, _CURVES, network="b"),
+        ValueError,
+        "network",
+        id="knob-network",
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.plot_dt_knob({"a": _PRE}, torch.rand(10), 1.0, _CURVES),
+        ValueError,
+        "784",
+        id="knob-image-shape",
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.plot_dt_knob({"a": _PRE}, torch.rand(784), 0.0, _CURVES),
+        ValueError,
+        "dt",
+        id="knob-dt",
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.plot_dt_knob({"a": _PRE}, torch.rand(784), 1.0, _CURVES, view="x"),
+        ValueError,
+        "view",
+        id="knob-view",
+    ),  # fmt: skip
+    refuse(
+        lambda: regimes.plot_dt_knob({"a": _PRE}, torch.rand(784), 1.0, {}),
+        ValueError,
+        "curves",
+        id="knob-curves",
     ),  # fmt: skip
     refuse(lambda: regimes.seeds_table({}), ValueError, "summaries", id="seeds-empty"),
     refuse(lambda: regimes.seeds_table({"a": [0.5]}), TypeError, "Summary", id="seeds-type"),

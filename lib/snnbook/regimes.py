@@ -68,6 +68,7 @@ __all__ = [
     "load_data",
     "mean_curves",
     "plot_accuracy_vs_dt",
+    "plot_dt_knob",
     "pretrain",
     "seeds_table",
     "summary",
@@ -515,6 +516,99 @@ def plot_accuracy_vs_dt(
     axes[0, 0].legend(fontsize=8, loc="lower right")
     if title:
         fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def _hidden_response(
+    model: QuantizedMLP, image: torch.Tensor, dt: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rates ``f(W_1 x)`` and spike counts ``(T, hidden)`` of the first hidden layer for one image.
+
+    The model's own ``dt`` and training mode are restored afterwards.
+    """
+    own, training = model.act1.dt, model.training
+    try:
+        set_dt(model, dt)
+        model.eval()
+        with torch.no_grad():
+            rates = capped_relu(model.fc1(image.reshape(1, -1)))[0]
+            model(image.reshape(1, -1))
+            counts = model.act1.counts[:, 0]
+    finally:
+        set_dt(model, own)
+        model.train(training)
+    return rates.detach().cpu(), counts.detach().cpu()
+
+
+def plot_dt_knob(
+    models: Mapping[str, QuantizedMLP],
+    image: torch.Tensor,
+    dt: float,
+    curves: Mapping[str, Mapping[float, Mapping[str, float]]],
+    *,
+    network: str | None = None,
+    view: str = "rates",
+    neurons: int = 64,
+) -> Figure:
+    """One trained network at one ``dt``: what its first hidden layer sends, and what it costs.
+
+    Left, for one ``image`` and the network ``models[network]`` (the first one by
+    default): with ``view="rates"``, each hidden neuron's time-averaged activity
+    :math:`\\bar a = \\frac{1}{T\\,dt}\\sum_t n_t` against its rate :math:`f(W_1 x)`
+    (error diffusion keeps :math:`|\\bar a - f| < 1/(T\\,dt)`, so :math:`\\bar a`
+    takes at most :math:`\\lceil T\\,dt \\rceil + 1` values); with ``view="raster"``,
+    the spike counts :math:`n_t` of the first ``neurons`` neurons over the ``T``
+    steps. Right: test accuracy against ``dt`` for every curve of ``curves``
+    (as :func:`sweep` returns), the chosen ``dt`` marked.
+    """
+    from snnbook.plotting import COLORS, new_figure
+
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError("models must be a non-empty dict {name: QuantizedMLP}")
+    for name, model in models.items():
+        if not isinstance(model, QuantizedMLP):
+            raise TypeError(f"models[{name!r}] must be a QuantizedMLP, got {type(model).__name__}")
+    network = next(iter(models)) if network is None else network
+    if network not in models:
+        raise ValueError(f"network must be one of {list(models)}, got {network!r}")
+    image = _images(checks.tensor("image", image, kind="float").reshape(1, -1))[0]
+    dt = checks.positive("dt", dt)
+    view = checks.one_of("view", view, ("rates", "raster"))
+    neurons = checks.positive_int("neurons", neurons)
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError("curves must be a non-empty dict {name: {dt: costs}} (see sweep)")
+    model = models[network]
+    rates, counts = _hidden_response(model, image, dt)
+    steps = counts.shape[0]
+    fig, axes = new_figure(2, figsize=(8.5, 3.4), width_ratios=[1, 1.15])
+    ax = axes[0, 0]
+    if view == "rates":
+        average = counts.sum(0) / (steps * dt)
+        ax.plot([0, 1], [0, 1], "k:", lw=1, label="$\\bar a = f$")
+        ax.scatter(rates.numpy(), average.numpy(), s=10, color=COLORS[0], label="a neuron")
+        ax.set(xlim=(-0.03, 1.03), ylim=(-0.05, max(1.15, float(average.max()) + 0.1)))
+        ax.set(xlabel="rate $f(W_1 x)$", ylabel="time-averaged activity $\\bar a$")
+        levels = math.ceil(steps * dt) + 1
+        ax.set_title(f"{network}, dt = {dt:g}: at most {levels} levels", fontsize=9)
+        ax.legend(fontsize=8, loc="upper left")
+    else:
+        shown = counts[:, :neurons].T.numpy()
+        image_ = ax.imshow(shown, aspect="auto", cmap="Greys", vmin=0, interpolation="nearest")
+        fig.colorbar(image_, ax=ax, label="spikes in the step")
+        ax.set(xlabel="time step", ylabel="hidden neuron")
+        ax.grid(False)
+        per_image = float(counts.sum())
+        ax.set_title(f"{network}, dt = {dt:g}: {per_image:.0f} spikes (layer 1)", fontsize=9)
+    ax = axes[0, 1]
+    for (name, by_dt), color in zip(curves.items(), COLORS, strict=False):
+        dts = sorted(by_dt)
+        ax.plot(dts, [by_dt[d]["accuracy"] for d in dts], "o-", ms=4, color=color, label=name)
+        if dt in by_dt:
+            ax.plot([dt], [by_dt[dt]["accuracy"]], "o", ms=10, mfc="none", color=color)
+    ax.axvline(dt, color="0.3", lw=1)
+    ax.set_xscale("log", base=2)
+    ax.set(xlabel="dt", ylabel="test accuracy")
+    ax.legend(fontsize=8, loc="lower right")
     return fig
 
 
