@@ -219,7 +219,8 @@ class SpikingActivation(nn.Module):
         drawn from a generator seeded with ``seed``. The draw depends only on
         the neuron's index (the axes after the batch axis), never on the batch:
         a sample gets the same output whatever batch it is evaluated in, and
-        two calls give the same output. ``"zeros"``: ``v0 = 0``, so neurons
+        two calls give the same output. (keras-spiking's ``SpikingActivationCell``
+        draws one phase per batch slot and neuron instead.) ``"zeros"``: ``v0 = 0``, so neurons
         with equal rates fire in lockstep.
     seed:
         seed of the random initial phases.
