@@ -46,6 +46,8 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from snnbook import checks
+
 __all__ = [
     "quantize",
     "SpikingActivation",
@@ -56,32 +58,62 @@ __all__ = [
     "set_dt",
     "recorded_counts",
     "plot_quantizer",
+    "plot_initial_phase",
 ]
 
-
-def _check_dt(dt: float) -> float:
-    if isinstance(dt, bool) or not isinstance(dt, (int, float)):
-        raise TypeError(f"dt must be a positive number, got {dt!r}")
-    dt = float(dt)
-    if not math.isfinite(dt) or dt <= 0:
-        raise ValueError(f"dt must be a finite number > 0, got {dt}")
-    return dt
+_TIME_MAJOR = "pass a time-major tensor, shape (T, ...), time first"
+_MODULE_INPUT = (
+    "pass a time-major tensor of shape (T, batch, neurons...) or (T, batch); "
+    "for one sample use x[:, None]"
+)
 
 
-def _check_time_major(x: torch.Tensor, name: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.ndim < 1 or x.shape[0] < 1:
+def _dt(value: object, *, allow_inf: bool = False) -> float:
+    """``dt`` as a float > 0 (``math.inf`` too where the non-spiking limit is allowed)."""
+    if allow_inf and isinstance(value, float) and value == math.inf:
+        return math.inf
+    hint = "math.inf means non-spiking" if allow_inf else ""
+    return checks.positive("dt", value, hint=hint)
+
+
+def _rates(
+    name: str, x: object, *, min_ndim: int = 1, values: bool = True, hint: str = _TIME_MAJOR
+) -> torch.Tensor:
+    """A floating-point time-major tensor with at least ``min_ndim`` axes.
+
+    ``values=False`` checks the shape and dtype only (no read-back to the host),
+    as a module's ``forward`` must.
+    """
+    x = checks.tensor(name, x, kind="float", hint=hint)
+    if x.ndim < min_ndim:
         raise ValueError(
-            f"{name} must be time-major with at least one step, shape (T, ...); got shape "
-            f"{tuple(x.shape)}. For a single value use x.reshape(1, -1)."
+            f"{name} must have at least {min_ndim} dimension(s), got shape {tuple(x.shape)}; "
+            + hint
         )
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
-    if not torch.isfinite(x).all():
-        raise ValueError(
-            f"{name} contains NaN or infinite values; the quantizer needs finite rates"
-        )
+    if values:
+        checks.finite_values(name, x, hint="the quantizer needs finite rates")
+    return x
+
+
+def _diffuse(rates: torch.Tensor, dt: float, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Error diffusion, step by step in the dtype and on the device of ``rates``.
+
+    ``v`` (broadcastable to ``rates.shape[1:]``) is the carried error at the
+    start. Returns the spike counts ``n_t`` (not yet divided by ``dt``) and
+    the final carried error. No value is read back to the host.
+    """
+    v = v.to(rates.dtype) + torch.zeros_like(rates[0])  # a fresh tensor of the full shape
+    counts = []
+    for r in rates:
+        v = v + dt * r
+        n = torch.floor(v)
+        v = v - n
+        # v - floor(v) can round up to exactly 1.0 when v is a tiny negative number;
+        # that is one more whole spike, so emit it and keep v in [0, 1).
+        extra = (v >= 1).to(v.dtype)
+        counts.append(n + extra)
+        v = v - extra
+    return torch.stack(counts), v
 
 
 def quantize(
@@ -97,60 +129,56 @@ def quantize(
     Parameters
     ----------
     rates:
-        ``(T, ...)`` tensor of rates ``f(x_t)`` (time first). Must be finite.
+        ``(T, ...)`` floating-point tensor of rates ``f(x_t)`` (time first). Must be finite.
     dt:
         step length, > 0. A step emits ``n_t`` spikes and returns ``n_t / dt``.
     v0:
-        initial carried error (shape ``rates.shape[1:]``), each value in ``[0, 1)``;
-        zeros by default.
+        initial carried error, each value in ``[0, 1)``, of shape
+        ``rates.shape[1:]`` or broadcastable to it (one value per neuron, shared
+        by the samples of a batch); zeros by default.
     diffuse:
         ``True``: error diffusion (integrate-and-fire with subtractive reset),
-        ``v += dt r_t; n_t = floor(v); v -= n_t``, computed in closed form from
-        the running sum (float64) rather than step by step. ``False``: naive per-step
-        rounding ``n_t = floor(dt r_t + 1/2)`` with no memory, so the error of
-        every step is lost.
+        ``v += dt r_t; n_t = floor(v); v -= n_t``, step by step in the dtype of
+        ``rates``. ``False``: naive per-step rounding ``n_t = floor(dt r_t + 1/2)``
+        with no memory, so the error of every step is lost.
     return_state:
         also return the final carried error ``v_T`` (zeros when ``diffuse=False``).
 
     Returns
     -------
-    ``(T, ...)`` tensor ``a`` of the same dtype, every entry an integer multiple of
-    ``1 / dt``; with ``return_state`` the pair ``(a, v_T)``.
+    ``(T, ...)`` tensor ``a`` of the dtype and device of ``rates``, every entry an
+    integer multiple of ``1 / dt``; with ``return_state`` the pair ``(a, v_T)``.
 
     Not differentiable (its derivative is zero almost everywhere); use
     :class:`SpikingActivation` to train through it.
     """
-    _check_time_major(rates, "rates")
-    dt = _check_dt(dt)
-    rates = rates.detach()
+    rates = _rates("rates", rates).detach()
+    dt = _dt(dt)
+    diffuse = checks.boolean("diffuse", diffuse)
+    return_state = checks.boolean("return_state", return_state)
+    if v0 is None:
+        v0 = torch.zeros_like(rates[0])
+    else:
+        v0 = checks.tensor("v0", v0, kind="float", nonempty=False)
+        try:
+            torch.broadcast_shapes(v0.shape, rates.shape[1:])
+        except RuntimeError:
+            raise ValueError(
+                f"v0 must have shape rates.shape[1:] = {tuple(rates.shape[1:])} (or one "
+                f"that broadcasts to it), got {tuple(v0.shape)}"
+            ) from None
+        checks.finite_values("v0", v0, low=0.0, hint="v0 is the fraction of a spike already stored")
+        if v0.device.type != "meta" and v0.numel() and bool((v0 >= 1).any()):
+            raise ValueError(
+                f"v0 must lie in [0, 1), got a largest value of {float(v0.max()):g}; "
+                "v0 is the fraction of a spike already stored"
+            )
+        v0 = v0.detach().to(device=rates.device)
     if not diffuse:
         out = torch.floor(dt * rates + 0.5) / dt
-        state = torch.zeros_like(rates[0])
-        return (out, state) if return_state else out
-    if v0 is None:
-        v = torch.zeros_like(rates[0], dtype=torch.float64)
-    else:
-        if not isinstance(v0, torch.Tensor):
-            raise TypeError(f"v0 must be a torch.Tensor or None, got {type(v0).__name__}")
-        if v0.shape != rates.shape[1:]:
-            raise ValueError(
-                f"v0 must have shape rates.shape[1:] = {tuple(rates.shape[1:])}, "
-                f"got {tuple(v0.shape)}"
-            )
-        if v0.numel() and (v0.min() < 0 or v0.max() >= 1):
-            raise ValueError("v0 must lie in [0, 1): it is the fraction of a spike already stored")
-        v = v0.detach().double()
-    # The loop "v += dt r_t; n_t = floor(v); v -= n_t" in closed form: with the
-    # running sum S_t = v0 + dt (r_1 + ... + r_t), v_t = S_t - floor(S_t) and
-    # n_t = floor(S_t) - floor(S_{t-1}). One cumulative sum instead of a Python
-    # loop over T; float64 keeps the fractional part exact to ~1e-16 * |S_T|.
-    s = torch.cumsum(dt * rates.double(), 0) + v
-    whole = torch.floor(s)
-    counts = torch.diff(whole, dim=0, prepend=torch.zeros_like(whole[:1]))
-    out = (counts / dt).to(rates.dtype)
-    one = torch.ones((), dtype=rates.dtype)
-    largest_below_one = torch.nextafter(one, torch.zeros_like(one))
-    v = (s[-1] - whole[-1]).to(rates.dtype).clamp(max=largest_below_one)
+        return (out, torch.zeros_like(rates[0])) if return_state else out
+    counts, v = _diffuse(rates, dt, v0)
+    out = counts / dt
     return (out, v) if return_state else out
 
 
@@ -169,9 +197,11 @@ class _StraightThrough(torch.autograd.Function):
 class SpikingActivation(nn.Module):
     """An activation ``f`` whose output is quantized over time with error diffusion.
 
-    Input ``x`` is time-major, ``(T, ...)``. Forward: ``a = quantize(f(x), dt,
-    v0=v0)`` (see :func:`quantize`). Backward: ``da/dx := f'(x)``, the gradient
-    of the base activation (straight-through), as in :cite:`voelker2020spike`.
+    Input ``x`` is time-major, ``(T, batch, *neurons)``; a ``(T, batch)``
+    input is one neuron seen in ``batch`` samples. Forward: ``a =
+    quantize(f(x), dt, v0=v0)`` (see :func:`quantize`). Backward: ``da/dx :=
+    f'(x)``, the gradient of the base activation (straight-through), as in
+    :cite:`voelker2020spike`.
 
     Parameters
     ----------
@@ -185,9 +215,15 @@ class SpikingActivation(nn.Module):
         ``True``: spikes in the forward pass during training too. ``False``:
         train on ``f(x)`` and spike only in evaluation mode.
     initial_state:
-        ``"random"``: ``v0 ~ Uniform[0, 1)`` drawn from a generator seeded with
-        ``seed`` on every call, so the same input always gives the same output;
-        ``"zeros"``: ``v0 = 0`` (every neuron starts in phase).
+        ``"random"``: each neuron starts with its own phase ``v0 ~ Uniform[0, 1)``,
+        drawn from a generator seeded with ``seed``. The draw depends only on
+        the neuron's index (the axes after the batch axis), never on the batch:
+        a sample gets the same output whatever batch it is evaluated in, and
+        two calls give the same output. (keras-spiking's ``SpikingActivationCell``
+        draws one phase per batch slot and neuron instead.) ``"zeros"``: ``v0 = 0``, so neurons
+        with equal rates fire in lockstep.
+    seed:
+        seed of the random initial phases.
     record:
         keep the spike counts ``n_t`` of the last forward pass in ``self.counts``
         (detached), for :func:`bits_per_activity` and friends.
@@ -204,16 +240,14 @@ class SpikingActivation(nn.Module):
         record: bool = False,
     ) -> None:
         super().__init__()
-        if not callable(activation):
-            raise TypeError(f"activation must be callable, got {activation!r}")
-        if initial_state not in ("random", "zeros"):
-            raise ValueError(f"initial_state must be 'random' or 'zeros', got {initial_state!r}")
-        self.activation = activation
+        self.activation = checks.callable_(
+            "activation", activation, hint="pass an elementwise function such as torch.relu"
+        )
         self.dt = dt
-        self.spiking_aware = bool(spiking_aware)
-        self.initial_state = initial_state
-        self.seed = int(seed)
-        self.record = bool(record)
+        self.spiking_aware = checks.boolean("spiking_aware", spiking_aware)
+        self.initial_state = checks.one_of("initial_state", initial_state, ("random", "zeros"))
+        self.seed = checks.nonnegative_int("seed", seed)
+        self.record = checks.boolean("record", record)
         self.counts: torch.Tensor | None = None
 
     @property
@@ -223,10 +257,7 @@ class SpikingActivation(nn.Module):
 
     @dt.setter
     def dt(self, value: float) -> None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == math.inf:
-            self._dt = math.inf
-        else:
-            self._dt = _check_dt(value)
+        self._dt = _dt(value, allow_inf=True)
 
     @property
     def spiking(self) -> bool:
@@ -235,23 +266,31 @@ class SpikingActivation(nn.Module):
             return False
         return self.spiking_aware or not self.training
 
-    def initial_v(self, shape: Sequence[int], like: torch.Tensor) -> torch.Tensor:
-        """The initial carried error ``v0`` for one call (see ``initial_state``)."""
+    def initial_v(self, neurons: Sequence[int], like: torch.Tensor) -> torch.Tensor:
+        """The initial carried error ``v0`` of neurons of shape ``neurons`` (see ``initial_state``).
+
+        The phases are drawn on the CPU from a generator seeded with ``seed``
+        and moved to the device and dtype of ``like``, so they are the same on
+        every device.
+        """
+        neurons = tuple(checks.nonnegative_int("neurons", n) for n in neurons)
+        checks.tensor("like", like, kind="float", nonempty=False)
         if self.initial_state == "zeros":
-            return torch.zeros(shape, dtype=like.dtype, device=like.device)
-        gen = torch.Generator(device=like.device).manual_seed(self.seed)
-        return torch.rand(shape, generator=gen, dtype=like.dtype, device=like.device)
+            return like.new_zeros(neurons)
+        gen = torch.Generator().manual_seed(self.seed)
+        return torch.rand(neurons, generator=gen).to(device=like.device, dtype=like.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_time_major(x, "input")
+        x = _rates("input", x, min_ndim=2, values=False, hint=_MODULE_INPUT)
         rates = self.activation(x)
         if not self.spiking:
             self.counts = None
             return rates
-        q = quantize(rates, self.dt, v0=self.initial_v(rates.shape[1:], rates))
+        detached = rates.detach()
+        counts, _ = _diffuse(detached, self.dt, self.initial_v(detached.shape[2:], detached))
         if self.record:
-            self.counts = spike_counts(q, self.dt)
-        return _StraightThrough.apply(rates, q)
+            self.counts = counts
+        return _StraightThrough.apply(rates, counts / self.dt)
 
     def extra_repr(self) -> str:
         name = getattr(self.activation, "__name__", type(self.activation).__name__)
@@ -263,20 +302,34 @@ class SpikingActivation(nn.Module):
 
 def spike_counts(activities: torch.Tensor, dt: float) -> torch.Tensor:
     """Integer spike counts ``n_t = a_t dt`` of quantized activities (rounded to remove float error)."""
-    dt = _check_dt(dt)
+    activities = checks.tensor("activities", activities, kind="float", nonempty=False)
+    dt = _dt(dt)
     return torch.round(activities.detach() * dt)
 
 
 def _as_list(counts: torch.Tensor | Iterable[torch.Tensor]) -> list[torch.Tensor]:
-    items = [counts] if isinstance(counts, torch.Tensor) else list(counts)
+    """Count tensors as a list of CPU tensors, each checked to hold finite integers."""
+    if isinstance(counts, torch.Tensor):
+        items = [counts]
+    elif isinstance(counts, Iterable) and not isinstance(counts, str | bytes):
+        items = list(counts)
+    else:
+        raise TypeError(
+            f"counts must be a tensor or a list of tensors, got {type(counts).__name__}"
+        )
     if not items:
-        raise ValueError("no spike counts given")
-    for c in items:
-        if not isinstance(c, torch.Tensor):
-            raise TypeError(f"spike counts must be tensors, got {type(c).__name__}")
+        raise ValueError("counts is an empty list; pass at least one tensor of spike counts")
+    out = []
+    for i, c in enumerate(items):
+        name = "counts" if len(items) == 1 else f"counts[{i}]"
+        c = checks.tensor(name, c, kind="real").detach().cpu()
+        checks.finite_values(name, c)
         if not torch.equal(c, torch.round(c)):
-            raise ValueError("spike counts must be integers; convert activities with spike_counts")
-    return items
+            raise ValueError(
+                f"{name} must hold integer spike counts; convert activities with spike_counts"
+            )
+        out.append(c)
+    return out
 
 
 def bits_per_activity(
@@ -297,17 +350,18 @@ def bits_per_activity(
     spikes per step 3. The result is the mean of ``b_i`` over all neurons of all
     the tensors given (a list of layers counts every neuron once).
     """
+    sample_dims = checks.positive_int("sample_dims", sample_dims)
     items = _as_list(counts)
     total, neurons = 0.0, 0
     for c in items:
         if c.ndim <= sample_dims:
             raise ValueError(
                 f"counts of shape {tuple(c.shape)} have no neuron axis after the "
-                f"{sample_dims} sample axes; pass sample_dims=1 for (T, neurons)"
+                f"{sample_dims} sample axes (sample_dims); pass sample_dims=1 for (T, neurons)"
             )
         flat = c.reshape(-1, *c.shape[sample_dims:]).flatten(1).double()
         levels = flat.amax(0).clamp(min=0) - flat.amin(0).clamp(max=0) + 1
-        total += torch.log2(levels).sum().item()
+        total += float(torch.log2(levels).sum())
         neurons += levels.numel()
     return total / neurons
 
@@ -339,7 +393,7 @@ def significant_bits_per_multiply(counts: torch.Tensor | Iterable[torch.Tensor])
     items = _as_list(counts)
     total, multiplies = 0, 0
     for c in items:
-        m = c.detach().abs().long().flatten()
+        m = c.abs().long().flatten()
         m = m[m > 0]
         total += int(_significant_bits(m).sum())
         multiplies += m.numel()
@@ -353,16 +407,35 @@ def spikes_per_sample(
 
     ``batch_dim`` is the axis of each tensor that indexes samples (``(T, B, ...)`` by default).
     """
+    batch_dim = checks.nonnegative_int("batch_dim", batch_dim)
     items = _as_list(counts)
+    for c in items:
+        if batch_dim >= c.ndim:
+            raise ValueError(
+                f"batch_dim={batch_dim} is not an axis of counts of shape {tuple(c.shape)}; "
+                "pass the axis that indexes samples"
+            )
     batch = {c.shape[batch_dim] for c in items}
     if len(batch) != 1:
         raise ValueError(f"the count tensors disagree on the batch size: {sorted(batch)}")
-    return sum(c.abs().sum().item() for c in items) / batch.pop()
+    return sum(float(c.abs().sum()) for c in items) / batch.pop()
+
+
+def _spiking_modules(module: object) -> list[SpikingActivation]:
+    if not isinstance(module, nn.Module):
+        raise TypeError(
+            f"module must be a torch.nn.Module, got {type(module).__name__}; pass the network"
+        )
+    return [m for m in module.modules() if isinstance(m, SpikingActivation)]
 
 
 def set_dt(module: nn.Module, dt: float) -> int:
-    """Set ``dt`` of every :class:`SpikingActivation` inside ``module``; returns how many."""
-    found = [m for m in module.modules() if isinstance(m, SpikingActivation)]
+    """Set ``dt`` of every :class:`SpikingActivation` inside ``module``; returns how many.
+
+    ``dt = math.inf`` switches them all to the non-spiking limit.
+    """
+    dt = _dt(dt, allow_inf=True)
+    found = _spiking_modules(module)
     if not found:
         raise ValueError("the module contains no SpikingActivation")
     for m in found:
@@ -372,11 +445,7 @@ def set_dt(module: nn.Module, dt: float) -> int:
 
 def recorded_counts(module: nn.Module) -> list[torch.Tensor]:
     """Spike counts of the last forward pass of every recording :class:`SpikingActivation`."""
-    counts = [
-        m.counts
-        for m in module.modules()
-        if isinstance(m, SpikingActivation) and m.record and m.counts is not None
-    ]
+    counts = [m.counts for m in _spiking_modules(module) if m.record and m.counts is not None]
     if not counts:
         raise ValueError(
             "no spike counts recorded: set record=True on the SpikingActivation modules "
@@ -385,39 +454,122 @@ def recorded_counts(module: nn.Module) -> list[torch.Tensor]:
     return counts
 
 
+def _figsize(figsize: object) -> tuple[float, float]:
+    if not isinstance(figsize, tuple | list) or len(figsize) != 2:
+        raise TypeError(f"figsize must be a pair (width, height) in inches, got {figsize!r}")
+    return tuple(checks.positive(f"figsize[{i}]", v) for i, v in enumerate(figsize))
+
+
+def _title(title: object) -> str | None:
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}")
+    return title
+
+
 def plot_quantizer(
     rates: torch.Tensor,
     dt: float,
     *,
     v0: float = 0.0,
     title: str | None = None,
-    figsize: tuple[float, float] = (7.0, 3.0),
+    figsize: tuple[float, float] = (8.0, 3.6),
 ) -> Figure:
-    """Two panels for a 1-D rate signal: the quantized output against the rate, and the
-    cumulative error of error diffusion against naive rounding (in spikes)."""
-    from snnbook.plotting import COLORS, new_figure
+    """Error diffusion against per-step rounding for one neuron's rate signal ``(T,)``.
 
+    Left, one panel each: the spikes per step ``n_t`` (bars) of the diffused
+    and of the rounded output, over the input per step ``dt f(x_t)`` (line).
+    Right: the running error of both, in spikes, with the band of one spike
+    that bounds error diffusion. The title gives the bits per activity.
+    """
+    from snnbook.plotting import COLORS, use_book_style
+
+    rates = _rates("rates", rates)
     if rates.ndim != 1:
-        raise ValueError(f"plot_quantizer expects a 1-D rate signal (T,), got {tuple(rates.shape)}")
-    diffused = quantize(rates, dt, v0=torch.tensor(v0, dtype=rates.dtype))
-    naive = quantize(rates, dt, diffuse=False)
-    t = torch.arange(len(rates)).numpy()
-    fig, axes = new_figure(2, figsize=figsize)
-    ax = axes[0, 0]
-    ax.step(t, diffused.numpy(), where="mid", color=COLORS[0], lw=0.8, alpha=0.8, label="diffused")
-    ax.step(t, naive.numpy(), where="mid", color=COLORS[1], lw=1.5, ls="--", label="rounded")
-    ax.plot(t, rates.numpy(), color="k", lw=1.5, label="$f(x_t)$")
-    ax.set_xlabel("step $t$")
-    ax.set_ylabel("activity")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=3, fontsize=8)
-    ax = axes[0, 1]
-    for out, name, color in ((diffused, "diffused", COLORS[0]), (naive, "rounded", COLORS[1])):
-        err = torch.cumsum(dt * (out - rates), 0).numpy()
-        ax.plot(t, err, color=color, label=name)
+        raise ValueError(f"rates must be a 1-D rate signal (T,), got shape {tuple(rates.shape)}")
+    dt = _dt(dt)
+    v0 = checks.number("v0", v0, low=0.0, high=1.0, high_open=True)
+    title, figsize = _title(title), _figsize(figsize)
+    rates = rates.detach().cpu().double()
+    diffused = spike_counts(quantize(rates, dt, v0=torch.tensor(v0, dtype=rates.dtype)), dt)
+    rounded = spike_counts(quantize(rates, dt, diffuse=False), dt)
+    t, target = torch.arange(len(rates)).numpy(), (dt * rates).numpy()
+
+    use_book_style()
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    axes = fig.subplot_mosaic([["diffused", "error"], ["rounded", "error"]], sharex=True)
+    top = max(float(diffused.max()), float(rounded.max()), float(target.max()), 1.0)
+    for key, counts, color in (("diffused", diffused, COLORS[0]), ("rounded", rounded, COLORS[1])):
+        ax = axes[key]
+        ax.bar(t, counts.numpy(), width=0.7, color=color, alpha=0.75, linewidth=0)
+        ax.plot(t, target, color="k", lw=1.2)
+        ax.set_ylim(min(0.0, float(counts.min())) - 0.05 * top, 1.1 * top)
+        label = "error diffusion" if key == "diffused" else "per-step rounding"
+        ax.set_title(f"{label}: spikes $n_t$ (bars), input $dt\\,f(x_t)$ (line)", fontsize=9)
+        ax.set_ylabel("spikes per step")
+    axes["rounded"].set_xlabel("step $t$")
+    ax = axes["error"]
+    for counts, name, color in (
+        (diffused, "diffusion", COLORS[0]),
+        (rounded, "rounding", COLORS[1]),
+    ):
+        ax.plot(t, torch.cumsum(counts - dt * rates, 0).numpy(), color=color, lw=1.5, label=name)
     ax.axhspan(-1, 1, color="0.85", zorder=0, label="one spike")
     ax.set_xlabel("step $t$")
-    ax.set_ylabel("cumulative error (spikes)")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=3, fontsize=8)
-    bits = bits_per_activity(spike_counts(diffused, dt).reshape(-1, 1), sample_dims=1)
-    fig.suptitle(title or f"dt = {dt:g}: {bits:.2f} bits per activity", fontsize=10)
+    ax.set_ylabel("running error (spikes)")
+    ax.set_title("running error: spikes emitted minus input received", fontsize=9)
+    ax.legend(loc="best", fontsize=8)
+    bits = bits_per_activity(diffused.reshape(-1, 1), sample_dims=1)
+    fig.suptitle(title or f"dt = {dt:g}: {bits:.2f} bits per activity (error diffusion)")
+    return fig
+
+
+def plot_initial_phase(
+    rate: float,
+    *,
+    neurons: int = 40,
+    steps: int = 60,
+    dt: float = 1.0,
+    seed: int = 0,
+    figsize: tuple[float, float] = (8.0, 3.2),
+) -> Figure:
+    """``neurons`` neurons with the same constant ``rate``, started in phase and at random phases.
+
+    Left and middle: spike rasters with ``v0 = 0`` and with the per-neuron
+    random phases of :class:`SpikingActivation` (``seed``). Right: how many of
+    the neurons spike in each step, the input that a downstream neuron sums.
+    """
+    from snnbook.plotting import COLORS, new_figure
+
+    rate = checks.number("rate", rate, low=0.0, hint="a constant firing rate f(x) >= 0")
+    neurons = checks.positive_int("neurons", neurons)
+    steps = checks.positive_int("steps", steps)
+    dt = _dt(dt)
+    seed = checks.nonnegative_int("seed", seed)
+    figsize = _figsize(figsize)
+    rates = torch.full((steps, 1, neurons), rate)
+    arms = {}
+    for state in ("zeros", "random"):
+        act = SpikingActivation(lambda x: x, dt, initial_state=state, seed=seed, record=True)
+        act(rates)
+        arms[state] = act.counts[:, 0].detach().cpu()
+    fig, axes = new_figure(3, figsize=figsize, width_ratios=[1, 1, 1.3])
+    names = {"zeros": "$v_0 = 0$: in lockstep", "random": "random $v_0$: spread out"}
+    for ax, (state, counts), color in zip(axes[0], arms.items(), COLORS, strict=False):
+        t, n = torch.nonzero(counts, as_tuple=True)
+        ax.scatter(t.numpy(), n.numpy(), marker="|", s=30, linewidths=1.3, color=color)
+        ax.set(xlim=(-1, steps), ylim=(-0.5, neurons - 0.5), title=names[state])
+        ax.set(xlabel="time step", ylabel="neuron")
+        ax.grid(False)
+    ax = axes[0, 2]
+    for (state, counts), color in zip(arms.items(), COLORS, strict=False):
+        label = "$v_0 = 0$" if state == "zeros" else "random $v_0$"
+        ax.step(range(steps), counts.sum(1).numpy(), where="mid", color=color, label=label)
+    ax.axhline(dt * rate * neurons, color="k", ls=":", lw=1, label="mean")
+    ax.set_ylim(-0.5, 1.6 * max(float(arms["zeros"].sum(1).max()), 1.0))
+    ax.set_xlabel("time step")
+    ax.set_ylabel("neurons spiking")
+    ax.set_title("spikes per step, all neurons")
+    ax.legend(fontsize=8, loc="upper left", ncols=2)
     return fig
