@@ -72,6 +72,9 @@ def spike_step(
     ``a = n / dt`` in the forward pass and ``da/drate = 1`` in the backward pass.
     ``rate`` must be non-negative (a ReLU output); ``dt`` finite and > 0.
     """
+    if not isinstance(state, QuantizerState):
+        raise TypeError(f"state must be a QuantizerState, got {type(state).__name__}")
+    dt = checks.positive("dt", dt, hint="spikes need a finite step length")
     total = state.v + dt * rate.detach()
     n = torch.floor(total)
     a = rate + (n / dt - rate).detach()
@@ -218,10 +221,9 @@ def evaluate_spiking(
     checks.same_length(x=x, y=y)
     batch_size = checks.positive_int("batch_size", batch_size)
     bits_images = checks.positive_int("bits_images", bits_images)
+    dt = checks.positive("dt", dt, hint="a finite step length; use training.evaluate for dt = inf")
     old_dt, old_record, was_training = model.dt, model.record, model.training
     model.dt = dt
-    if not model.spiking:
-        raise ValueError("dt must be finite to count spikes; use training.evaluate for dt = inf")
     model.eval()
     model.record = True
     correct, spikes, kept = 0, 0.0, []
