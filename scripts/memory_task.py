@@ -61,13 +61,18 @@ def fixed_memories(seed: int) -> dict[str, list[float]]:
     }
 
 
-def train_model(name: str, seed: int, steps: int = STEPS) -> dict:
-    """Train one recurrent network for one seed; evaluate it on the seed's test stream."""
+def train_model(name: str, seed: int, stop_after: int | None = None) -> dict:
+    """Train one recurrent network for one seed; evaluate it on the seed's test stream.
+    ``stop_after`` ends training early (for the re-run test)."""
     kind, hidden = RECURRENT[name]
     snnbook.seed_everything(seed)
     model = mt.RecurrentDelay(kind, hidden, len(DELAYS))
     start = time.perf_counter()
-    log = mt.train_recurrent(model, DELAYS, CUTOFF, steps=steps, seed=seed, record_every=50)
+    log = mt.train_recurrent(
+        model, DELAYS, CUTOFF, steps=STEPS, seed=seed, record_every=50, stop_after=stop_after
+    )
+    if stop_after is not None:
+        return log
     log["seconds"] = time.perf_counter() - start
     test = mt.streams(seed, CUTOFF, train=2, test=TEST_STEPS)["test"]
     with torch.no_grad():

@@ -217,7 +217,7 @@ def test_committed_run_prefix_reproduces_the_recorded_losses():
     record = records.load("memory_task")
     seed = record["provenance"]["seeds"][0]
     for name, recorded in record["results"]["recurrent"].items():
-        losses = script.train_model(name, seed, steps=3)["losses"]
+        losses = script.train_model(name, seed, stop_after=3)["losses"]
         np.testing.assert_allclose(losses, recorded[str(seed)]["losses"], rtol=1e-4)
     # and the closed-form part, exactly as recorded
     fixed = script.fixed_memories(seed)

@@ -282,6 +282,7 @@ def train_recurrent(
     clip: float = 1.0,
     seed: int = 0,
     record_every: int = 0,
+    stop_after: int | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` by back-propagation through time on fresh random streams.
 
@@ -291,7 +292,9 @@ def train_recurrent(
     after ``warmup`` (default: the longest delay). Adam with learning rate
     ``lr`` and a cosine decay to zero, gradient norm clipped to ``clip``.
     Returns ``losses`` (the first three steps, for re-run checks) and, with
-    ``record_every``, ``curve`` (the loss every that many steps).
+    ``record_every``, ``curve`` (the loss every that many steps). ``stop_after``
+    ends training after that many steps, with the learning-rate schedule of the full
+    ``steps`` (to re-run the start of a long run).
     """
     ks = _delays(delays)
     steps = checks.positive_int("steps", steps)
@@ -304,6 +307,8 @@ def train_recurrent(
     clip = checks.positive("clip", clip)
     seed = checks.nonnegative_int("seed", seed)
     record_every = checks.nonnegative_int("record_every", record_every)
+    if stop_after is not None:
+        stop_after = checks.positive_int("stop_after", stop_after)
     device = next(model.parameters()).device
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
@@ -324,6 +329,8 @@ def train_recurrent(
         if record_every and (step + 1) % record_every == 0:
             out["curve"].append(running / record_every)
             running = 0.0
+        if stop_after is not None and step + 1 >= stop_after:
+            break
     return out
 
 
