@@ -145,8 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     protocol = {
         "task": f"permuted sequential Fashion-MNIST, {SIDE} x {SIDE} = {STEPS} steps, "
         "RandomState(0) permutation",
-        "split": f"{60_000 - N_VALIDATION} train / {N_VALIDATION} validation (seed 0) / "
-        "10000 test",
+        "split": f"{60_000 - N_VALIDATION} train / {N_VALIDATION} validation (seed 0) / 10000 test",
         "optimizer": f"Adam lr {LR}, cosine decay to 0, gradient norm clipped to {CLIP}",
         "batch": BATCH,
         "epochs": args.epochs,
