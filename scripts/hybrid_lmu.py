@@ -30,8 +30,9 @@ Run from the repository root on an idle machine::
 
     /work/bin/heavy .venv/bin/python scripts/hybrid_lmu.py
 
-It writes ``results/hybrid_lmu.json`` (:mod:`snnbook.records` provenance). ``tests/test_hybrid_lmu.py``
-re-runs the first optimizer steps of seed 0 (non-spiking and spiking) against ``check_losses``.
+It writes ``results/hybrid_lmu.json`` (:mod:`snnbook.records` provenance) and the trained weights
+of the first seed's three arms to ``results/hybrid_lmu_weights.pt`` (chapter 6 evaluates them
+live). ``tests/test_hybrid_lmu.py`` re-runs the first optimizer steps of seed 0 (non-spiking and spiking) against ``check_losses``.
 """
 
 from __future__ import annotations
@@ -127,7 +128,9 @@ def check_losses(splits: dict, seed: int, steps: int = 3) -> dict:
     return out
 
 
-def run_seed(seed: int, splits: dict) -> dict:
+def run_seed(seed: int, splits: dict, weights: dict | None = None) -> dict:
+    """Pretrain and fine-tune one seed; the final weights of every arm go into ``weights``."""
+    weights = {} if weights is None else weights
     x, y = training_split(splits)
     model = build(seed)
     result = {"pretrain": train(model, x, y, PRETRAIN, LR, seed)}
@@ -151,6 +154,7 @@ def run_seed(seed: int, splits: dict) -> dict:
             print(f"seed {seed} {arm}: dt {r['dt']:g} -> {r['accuracy']:.4f}, "
                   f"{r['spikes_per_image']:.0f} spikes/image", flush=True)  # fmt: skip
         result[arm] = log
+        weights[arm] = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return result
 
 
@@ -162,8 +166,10 @@ def main(argv: list[str] | None = None) -> None:
     run = records.start(args.seeds)
     splits = _baselines().load_data()
     results = {"check_losses": check_losses(splits, args.seeds[0])}
+    weights: dict[str, dict] = {}
     for seed in args.seeds:
-        results[str(seed)] = run_seed(seed, splits)
+        results[str(seed)] = run_seed(seed, splits, weights if seed == args.seeds[0] else None)
+    torch.save(weights, args.out.with_name(args.out.stem + "_weights.pt"))
     settings = {
         "hidden": HIDDEN, "order": ORDER, "theta": THETA, "window": WINDOW, "batch": BATCH,
         "n_train": N_TRAIN, "pretrain_epochs": PRETRAIN, "lr": LR, "finetune_epochs": FINETUNE,
