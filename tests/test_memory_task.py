@@ -196,7 +196,23 @@ BAD_INPUTS = [
     refuse(
         lambda: mt.plot_delay_errors([1, 2], {"a": [0.1, 0.2]}), ValueError, "errors", id="plot-1d"
     ),
+    refuse(lambda: mt.compare_errors([0.1], [0.2, 0.3]), ValueError, "a", id="compare-one-seed"),
+    refuse(lambda: mt.compare_errors([0.1, 0.2], "x"), ValueError, "b", id="compare-string"),
+    refuse(
+        lambda: mt.compare_errors([0.1, math.nan], [0.2, 0.3]), ValueError, "finite", id="cmp-nan"
+    ),
+    refuse(lambda: mt.compare_errors([0.1, 0.2], [0.2, 0.3], z=0), ValueError, "z", id="cmp-z"),
 ]
+
+
+def test_compare_errors_uses_the_standard_errors_of_the_seeds():
+    a, b = [0.10, 0.12, 0.11], [0.20, 0.26]
+    c = mt.compare_errors(a, b)
+    se = math.sqrt(np.var(a, ddof=1) / 3 + np.var(b, ddof=1) / 2)
+    assert c.difference == pytest.approx(np.mean(a) - np.mean(b))
+    assert c.noise == pytest.approx(se)
+    assert not c.tie
+    assert mt.compare_errors([0.1, 0.3], [0.2, 0.25]).tie
 
 
 @pytest.mark.parametrize("call, exc, words", BAD_INPUTS)

@@ -35,7 +35,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from snnbook import checks
+from snnbook import checks, stats
 
 __all__ = [
     "band_limited",
@@ -50,6 +50,7 @@ __all__ = [
     "RecurrentDelay",
     "train_recurrent",
     "plot_delay_errors",
+    "compare_errors",
 ]
 
 
@@ -366,3 +367,26 @@ def plot_delay_errors(
     if title:
         ax.set_title(title, fontsize=9)
     return fig
+
+
+def compare_errors(a: object, b: object, *, z: float = 2.0) -> stats.Comparison:
+    """Mean of ``a`` minus mean of ``b`` (errors, one per seed) with the noise of the seeds.
+
+    Every seed draws its own training and test streams, so the spread over seeds already holds
+    the test-set noise; the noise is ``sqrt(s_a^2 / k_a + s_b^2 / k_b)``. A difference within
+    ``z`` times that noise is a tie (:class:`snnbook.stats.Comparison`); at least 2 seeds each.
+    """
+    z = checks.positive("z", z)
+    values = []
+    for name, v in (("a", a), ("b", b)):
+        if isinstance(v, torch.Tensor):
+            v = v.detach().cpu().tolist()
+        if not isinstance(v, (list, tuple, np.ndarray)) or len(v) < 2:
+            raise ValueError(f"{name} must hold one error per seed, at least 2 seeds; got {v!r}")
+        arr = np.asarray(v, dtype=float)
+        if arr.ndim != 1 or not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be a flat list of finite errors, got {v!r}")
+        values.append(arr)
+    x, y = values
+    noise = math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+    return stats.Comparison(float(x.mean() - y.mean()), noise, z)
