@@ -74,7 +74,7 @@ def train_model(name: str, seed: int, stop_after: int | None = None) -> dict:
     if stop_after is not None:
         return log
     log["seconds"] = time.perf_counter() - start
-    test = mt.streams(seed, CUTOFF, train=2, test=TEST_STEPS)["test"]
+    test = mt.streams(seed, CUTOFF, train=TRAIN_STEPS, test=TEST_STEPS)["test"]  # as fixed_memories
     with torch.no_grad():
         log["errors"] = mt.nrmse(model(test)[THETA:], mt.delayed(test, DELAYS)[THETA:]).tolist()
     log["parameters"] = lmu.count_parameters(model)
