@@ -222,6 +222,12 @@ BAD_INPUTS = [
         "budget",
         id="budget-negative",
     ),
+    refuse(
+        lambda: hybrid_lmu.accuracy_at_budget([], 10.0),
+        TypeError,
+        "reports",
+        id="budget-no-reports",
+    ),
     refuse(lambda: hybrid_lmu.plot_budget_curves({}), TypeError, "curves", id="plot-empty"),
 ]
 
