@@ -1,12 +1,19 @@
 """Tests of snnbook.lmu against independent references (scipy, plain loops, closed forms)."""
 
+import importlib.util
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+from conftest import assert_refuses, refuse
 from scipy.linalg import expm
 from scipy.signal import cont2discrete
 
-from snnbook import lmu
+from snnbook import lmu, records
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def band_limited(steps: int, cycles_per_step: float, seed: int) -> np.ndarray:
@@ -170,64 +177,215 @@ def test_rnn_classifier_shapes_and_matched_parameters():
     assert lstm(torch.rand(3, 1, 4, 4)).shape == (3, 10)
 
 
-def test_bad_input_raises_clear_errors():
-    with pytest.raises(ValueError, match="order must be >= 1"):
-        lmu.legendre_delay(0, 10.0)
-    with pytest.raises(ValueError, match="theta must be a finite number > 0"):
-        lmu.legendre_delay(4, 0.0)
-    with pytest.raises(ValueError, match="theta must be a finite number > 0"):
-        lmu.memory(torch.zeros(5, 2), 4, -1.0)
-    with pytest.raises(ValueError, match="dt must be a finite number > 0"):
-        lmu.discretize(*lmu.legendre_delay(4, 10.0), dt=0.0)
-    with pytest.raises(ValueError, match=r"shape \(T, batch\) or \(T, batch, 1\)"):
-        lmu.memory(torch.zeros(5), 4, 10.0)
-    with pytest.raises(ValueError, match=r"shape \(T, batch\) or \(T, batch, 1\)"):
-        lmu.memory(torch.zeros(5, 2, 3), 4, 10.0)
-    with pytest.raises(TypeError, match="floating-point"):
-        lmu.memory(torch.zeros(5, 2, dtype=torch.long), 4, 10.0)
-    with pytest.raises(ValueError, match=r"r must lie in \[0, 1\]"):
-        lmu.decode(torch.zeros(3, 4), 1.5)
-    with pytest.raises(ValueError, match="time-major input"):
-        lmu.LMU(1, 4, 4, 10.0)(torch.zeros(5, 2))
-    with pytest.raises(ValueError, match="kind must be 'lstm' or 'gru'"):
-        lmu.RNNClassifier("rnn", 4)
-    with pytest.raises(ValueError, match="steps must be an int"):
-        lmu.memory_tail(torch.zeros(5, 2), 4, 10.0, 6)
+def test_reconstruction_error_is_smallest_mid_window():
+    """The far end of the window (r = 1) is the least accurate part (chapter 5's slider)."""
+    x = band_limited(600, 1 / 40, seed=0)
+    errors = {r: lmu.reconstruction_error(x, 24, 200.0, r)[0] for r in (0.25, 0.5, 1.0)}
+    assert errors[0.5] < 0.01 < errors[1.0] < 0.1
+    rmse, decoded, target = lmu.reconstruction_error(x, 24, 200.0, 1.0)
+    assert decoded.shape == target.shape == (600,) and np.isnan(target[:199]).all()
+
+
+def test_impulse_response_kernels_follow_the_legendre_polynomials():
+    theta = 100.0
+    h = lmu.impulse_response(12, theta, 100)
+    basis = lmu.legendre_basis(12, np.arange(100) / theta)
+    scaled = h * theta / (2 * np.arange(12) + 1)
+    assert np.abs(scaled[5:95, :4] - basis[5:95, :4]).max() < 0.25
+    fig = lmu.plot_impulse_response(12, theta, 150, dims=3)
+    assert len(fig.axes) >= 2
+
+
+def test_matrices_arrive_in_the_input_dtype():
+    for dtype in (torch.float32, torch.float64):
+        u = torch.rand(30, 2, dtype=dtype)
+        for kw in ({}, {"last_only": True}, {"parallel": False}):
+            assert lmu.memory(u, 6, 20.0, **kw).dtype == dtype
+        assert lmu.decode(lmu.memory(u, 6, 20.0), 0.5).dtype == dtype
+        assert lmu.memory_tail(u, 6, 20.0, 3).dtype == dtype
+
+
+def make_models():
+    perm = lmu.fixed_permutation(16, 0)
+    return {
+        "LMU": (lmu.LMU(2, 5, 6, 8.0, window=3), (9, 4, 2)),
+        "LMU-sequential": (lmu.LMU(1, 5, 6, 8.0, parallel=False, window=2), (9, 4, 1)),
+        "LMUClassifier": (
+            lmu.LMUClassifier(5, 6, 8.0, 3, permutation=perm, window=2),
+            (4, 1, 4, 4),
+        ),
+        "RNN-lstm": (lmu.RNNClassifier("lstm", 5, 3, permutation=perm), (4, 1, 4, 4)),
+        "RNN-gru": (lmu.RNNClassifier("gru", 5, 3), (4, 4, 4)),
+        "FeatureModel": (lmu.FeatureModel(lmu.LMUClassifier(5, 6, 8.0, 3, window=2)), (4, 2, 7)),
+    }
+
+
+@pytest.mark.parametrize("name", list(make_models()))
+def test_runs_on_meta_device(name):
+    """Forward and backward on PyTorch's meta device: no CPU-pinned tensors, no .item()."""
+    model, shape = make_models()[name]
+    meta = torch.device("meta")
+    model = model.to(meta)
+    out = model(torch.empty(shape, device=meta))
+    assert out.device == meta
+    out.sum().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert grads and all(g is not None and g.device == meta for g in grads)
+
+
+def test_memory_runs_on_meta_device_in_every_form():
+    u = torch.empty(12, 3, device="meta", requires_grad=True)
+    for kw in ({}, {"last_only": True}, {"parallel": False}):
+        out = lmu.memory(u, 5, 9.0, **kw)
+        assert out.device.type == "meta"
+        out.sum().backward()
+    assert lmu.memory_tail(u, 5, 9.0, 4).device.type == "meta"
+    assert lmu.decode(torch.empty(4, 5, device="meta"), [0.2, 0.9]).shape == (4, 2)
+
+
+_u = torch.zeros(5, 2)
+_images = torch.rand(2, 1, 4, 4)
+BAD_INPUTS = [
+    refuse(lambda: lmu.legendre_delay(0, 10.0), ValueError, "order", id="order-zero"),
+    refuse(lambda: lmu.legendre_delay(4.0, 10.0), TypeError, "order", id="order-float"),
+    refuse(lambda: lmu.legendre_delay(True, 10.0), TypeError, "order", id="order-bool"),
+    refuse(lambda: lmu.legendre_delay(4, 0.0), ValueError, "theta", id="theta-zero"),
+    refuse(lambda: lmu.legendre_delay(4, math.nan), ValueError, "theta", id="theta-nan"),
+    refuse(lambda: lmu.legendre_delay(4, math.inf), ValueError, "theta", id="theta-inf"),
+    refuse(lambda: lmu.legendre_delay(4, "10"), TypeError, "theta", id="theta-str"),
+    refuse(lambda: lmu.discretize(*lmu.legendre_delay(4, 10.0), dt=0.0), ValueError, "dt", id="dt"),
+    refuse(lambda: lmu.discretize(np.ones((2, 3)), np.ones(2)), ValueError, "A", id="A-rect"),
+    refuse(lambda: lmu.discretize(np.eye(3), np.ones(2)), ValueError, "B", id="B-size"),
+    refuse(lambda: lmu.discretize(np.eye(2) * np.nan, np.ones(2)), ValueError, "A", id="A-nan"),
+    refuse(lambda: lmu.discretize("A", np.ones(2)), TypeError, "A", id="A-str"),
+    refuse(lambda: lmu.impulse_response(4, 10.0, 0), ValueError, "steps", id="ir-steps"),
+    refuse(lambda: lmu.impulse_response(4, 10.0, 2.0), TypeError, "steps", id="ir-float"),
+    refuse(lambda: lmu.memory(torch.zeros(5), 4, 10.0), ValueError, "u", id="mem-1d"),
+    refuse(lambda: lmu.memory(torch.zeros(5, 2, 3), 4, 10.0), ValueError, "u", id="mem-3ch"),
+    refuse(lambda: lmu.memory(torch.zeros(0, 2), 4, 10.0), ValueError, "u", id="mem-empty"),
+    refuse(lambda: lmu.memory(_u.long(), 4, 10.0), TypeError, "u", id="mem-long"),
+    refuse(lambda: lmu.memory(np.zeros((5, 2)), 4, 10.0), TypeError, "u", id="mem-numpy"),
+    refuse(lambda: lmu.memory(_u, 4, -1.0), ValueError, "theta", id="mem-theta"),
+    refuse(lambda: lmu.memory(_u, 0, 10.0), ValueError, "order", id="mem-order"),
+    refuse(lambda: lmu.memory(_u, 4, 10.0, parallel=1), TypeError, "parallel", id="mem-par"),
+    refuse(lambda: lmu.memory(_u, 4, 10.0, last_only="yes"), TypeError, "last_only", id="mem-last"),
+    refuse(lambda: lmu.memory_tail(_u, 4, 10.0, 6), ValueError, "steps", id="tail-long"),
+    refuse(lambda: lmu.memory_tail(_u, 4, 10.0, 0), ValueError, "steps", id="tail-zero"),
+    refuse(lambda: lmu.legendre_basis(4, 1.5), ValueError, "r", id="basis-r"),
+    refuse(lambda: lmu.legendre_basis(4, math.nan), ValueError, "r", id="basis-nan"),
+    refuse(lambda: lmu.legendre_basis(4, [[0.1]]), ValueError, "r", id="basis-2d"),
+    refuse(lambda: lmu.legendre_basis(4, []), ValueError, "r", id="basis-empty"),
+    refuse(lambda: lmu.legendre_basis(4, "half"), TypeError, "r", id="basis-str"),
+    refuse(lambda: lmu.decode(torch.zeros(3, 4), 1.5), ValueError, "r", id="decode-r"),
+    refuse(lambda: lmu.decode(np.zeros((3, 4)), 0.5), TypeError, "m", id="decode-numpy"),
+    refuse(lambda: lmu.decode(torch.zeros(()), 0.5), ValueError, "m", id="decode-scalar"),
+    refuse(
+        lambda: lmu.reconstruction_error([1.0, 2.0, 3.0], 4, 10.0), ValueError, "theta", id="re"
+    ),
+    refuse(
+        lambda: lmu.reconstruction_error(np.ones((5, 2)), 4, 2.0), ValueError, "signal", id="re2"
+    ),
+    refuse(
+        lambda: lmu.reconstruction_error([np.nan] * 9, 4, 2.0), ValueError, "signal", id="re-nan"
+    ),
+    refuse(
+        lambda: lmu.reconstruction_error(np.ones(9), 4, 2.0, 1.5), ValueError, "delay", id="re-r"
+    ),
+    refuse(lambda: lmu.LMU(0, 4, 4, 10.0), ValueError, "input_size", id="lmu-input"),
+    refuse(lambda: lmu.LMU(1, 4.5, 4, 10.0), TypeError, "hidden_size", id="lmu-hidden"),
+    refuse(lambda: lmu.LMU(1, 4, 4, 10.0, window=0), ValueError, "window", id="lmu-window"),
+    refuse(lambda: lmu.LMU(1, 4, 4, 10.0, parallel=None), TypeError, "parallel", id="lmu-par"),
+    refuse(
+        lambda: lmu.LMU(1, 4, 4, 10.0, activation=torch.relu), TypeError, "activation", id="act"
+    ),
+    refuse(lambda: lmu.LMU(1, 4, 4, 10.0)(torch.zeros(5, 2)), ValueError, "x", id="lmu-2d"),
+    refuse(lambda: lmu.LMU(1, 4, 4, 10.0)(torch.zeros(5, 2, 3)), ValueError, "x", id="lmu-width"),
+    refuse(
+        lambda: lmu.LMU(1, 4, 4, 10.0, window=6)(torch.zeros(5, 2, 1)),
+        ValueError,
+        "window",
+        id="lmu-short",
+    ),
+    refuse(lambda: lmu.fixed_permutation(0), ValueError, "n", id="perm-n"),
+    refuse(lambda: lmu.fixed_permutation(9, seed=-1), ValueError, "seed", id="perm-seed"),
+    refuse(lambda: lmu.pixel_sequence(torch.zeros(4, 16)), ValueError, "images", id="pix-2d"),
+    refuse(lambda: lmu.pixel_sequence(_images.long()), TypeError, "images", id="pix-long"),
+    refuse(
+        lambda: lmu.pixel_sequence(_images, torch.arange(5)),
+        ValueError,
+        "permutation",
+        id="pix-perm",
+    ),
+    refuse(
+        lambda: lmu.pixel_sequence(_images, torch.rand(16)),
+        TypeError,
+        "permutation",
+        id="pix-float",
+    ),
+    refuse(lambda: lmu.LMUClassifier(classes=1), ValueError, "classes", id="clf-classes"),
+    refuse(lambda: lmu.LMUClassifier(order=-3), ValueError, "order", id="clf-order"),
+    refuse(lambda: lmu.LMUClassifier(permutation=[1, 0]), TypeError, "permutation", id="clf-perm"),
+    refuse(
+        lambda: lmu.LMUClassifier(4, 4, 8.0).features(_images, chunk=0),
+        ValueError,
+        "chunk",
+        id="feat-chunk",
+    ),
+    refuse(
+        lambda: lmu.LMUClassifier(4, 4, 8.0).from_features(torch.zeros(2, 1, 3)),
+        ValueError,
+        "features",
+        id="from-features",
+    ),
+    refuse(
+        lambda: lmu.FeatureModel(lmu.LMU(1, 4, 4, 10.0)),
+        TypeError,
+        "classifier",
+        id="feature-model",
+    ),
+    refuse(lambda: lmu.RNNClassifier("rnn", 4), ValueError, "kind", id="rnn-kind"),
+    refuse(lambda: lmu.RNNClassifier("gru", 0), ValueError, "hidden_size", id="rnn-hidden"),
+    refuse(
+        lambda: lmu.RNNClassifier("gru", 4, classes=1.0), TypeError, "classes", id="rnn-classes"
+    ),
+    refuse(
+        lambda: lmu.RNNClassifier("gru", 4)(torch.zeros(2, 16)), ValueError, "images", id="rnn-2d"
+    ),
+    refuse(lambda: lmu.count_parameters("model"), TypeError, "model", id="count"),
+    refuse(
+        lambda: lmu.plot_reconstruction(np.ones(50), 4, 10.0, delay=-0.1),
+        ValueError,
+        "delay",
+        id="plot-delay",
+    ),
+    refuse(
+        lambda: lmu.plot_impulse_response(4, 10.0, 20, dims=5), ValueError, "dims", id="plot-dims"
+    ),
+]
+
+
+@pytest.mark.parametrize("call, exc, words", BAD_INPUTS)
+def test_refuses_bad_input(call, exc, words):
+    assert_refuses(call, exc, words)
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location(
+        "lmu_baselines", ROOT / "scripts/lmu_baselines.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_baseline_script_prefix_reproduces_the_recorded_losses():
-    """Re-run the first optimizer steps of scripts/lmu_baselines.py and compare with its record."""
-    import importlib.util
-    import json
-    from pathlib import Path
-
-    import snnbook
-    from snnbook import data, training
-
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location(
-        "lmu_baselines", root / "scripts/lmu_baselines.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    record = json.loads((root / "results/lmu_baselines.json").read_text())
-    provenance = record["provenance"]
-    for key in ("command", "seed", "torch", "date_utc", "wall_seconds"):
-        assert key in provenance
-    x, y = data.load_fashion_mnist("train")
-    for name, steps in (("LMU", 3), ("LSTM", 1)):
-        snnbook.seed_everything(provenance["seed"])
-        model = script.MODELS[name](lmu.fixed_permutation(784, provenance["seed"]))
-        optimizer = torch.optim.Adam(model.parameters(), lr=script.LR)
-        generator = torch.Generator().manual_seed(provenance["seed"])
-        losses = []
-        for xb, yb in training.batches(x, y, script.BATCH, shuffle=True, generator=generator):
-            loss = torch.nn.functional.cross_entropy(model(xb), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            if len(losses) == steps:
-                break
-        recorded = record["results"][name]["first_losses"][:steps]
-        np.testing.assert_allclose(losses, recorded, rtol=1e-4)
+    """Re-run the first optimizer steps of every model (first seed) of scripts/lmu_baselines.py."""
+    script = _script()
+    record = records.load("lmu_baselines")
+    splits = script.load_data()
+    for name, seeds in record["results"].items():
+        seed = sorted(seeds, key=int)[0]
+        epochs = record["protocol"]["epochs"]
+        losses = script.train(name, int(seed), splits, epochs, max_steps=3)["first_losses"]
+        np.testing.assert_allclose(losses, seeds[seed]["first_losses"], rtol=1e-4)
+        assert seeds[seed]["parameters"] == lmu.count_parameters(script.MODELS[name](None))
