@@ -282,3 +282,39 @@ def test_plotting_helpers_accept_tensors_that_require_grad():
     plt.close(fig)
     fig = plot_codes(torch.rand(784), {"rate": torch.zeros(4, 784, requires_grad=True)})
     plt.close(fig)
+
+
+def test_slope_script_prefix_reproduces_the_recorded_numbers():
+    import importlib.util
+    from pathlib import Path
+
+    from snnbook import records
+    from snnbook.training import batches
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "surrogate_slopes.py"
+    spec = importlib.util.spec_from_file_location("surrogate_slopes", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    record = records.load("surrogate_slopes")
+    assert record["slopes"] == list(script.SLOPES)
+    assert record["provenance"]["seeds"] == list(script.SEEDS)
+    (x, y), _ = script.data()
+    slope = script.SLOPES[0]
+    stored = record["runs"][f"{slope:g}"]["0"]
+    # the opening of slope_trial: initialisation, gradient probe, then the first Adam steps of fit
+    torch.manual_seed(0)
+    net = RateLIFNet(128, num_steps=25, spike_grad=surrogate.fast_sigmoid(slope=slope))
+    torch.nn.functional.cross_entropy(net(x[:256]), y[:256]).backward()
+    assert net.fc1.weight.grad.norm().item() == pytest.approx(stored["grad_norm"], rel=1e-4)
+    net.zero_grad()
+    optimizer = torch.optim.Adam(net.parameters(), lr=2e-3)
+    losses = []
+    for xb, yb in batches(x, y, 128, shuffle=True, generator=torch.Generator().manual_seed(0)):
+        loss = torch.nn.functional.cross_entropy(net(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if len(losses) == 3:
+            break
+    assert losses == pytest.approx(stored["first_losses"], rel=1e-4)

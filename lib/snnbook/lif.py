@@ -34,6 +34,7 @@ pass.
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from collections.abc import Callable, Mapping
 
@@ -57,6 +58,9 @@ __all__ = [
     "time_loop_backward",
     "saved_bytes",
     "slope_trial",
+    "count_loss_rows",
+    "slope_rows",
+    "plot_loop_times",
     "plot_resets",
     "plot_surrogates",
     "plot_codes",
@@ -448,6 +452,93 @@ def slope_trial(
         "test_acc": evaluate(net, x_test, y_test),
         "first_losses": first,
     }
+
+
+def count_loss_rows(
+    losses: Mapping[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]],
+    spikes: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    extra: int = 5,
+) -> list[dict[str, object]]:
+    """How each spike-count loss scores output ``spikes`` (T, B, classes) and what it asks for.
+
+    For every named loss (e.g. ``snntorch.functional.ce_count_loss()``) one row:
+    its value; its value when every output neuron fires ``extra`` more spikes
+    (a loss on the *differences* of counts does not move); and the gradient with
+    respect to the spike count of the true class and, averaged, of the others
+    (the sign says which way training pushes each count).
+    """
+    if not isinstance(losses, Mapping) or not losses:
+        raise ValueError('losses must be a non-empty dict {name: loss_fn}, e.g. {"ce": ...}')
+    for name, fn in losses.items():
+        checks.callable_(f"losses[{name!r}]", fn)
+    checks.tensor("spikes", spikes, ndim=3, kind="float", hint="time-major (T, batch, classes)")
+    checks.labels("labels", labels, num_classes=spikes.shape[2])
+    checks.same_length(**{"spikes batch": spikes[0], "labels": labels})
+    extra = checks.nonnegative_int("extra", extra)
+    steps = spikes.shape[0]
+    rows = []
+    true = torch.nn.functional.one_hot(labels, spikes.shape[2]).bool()
+    for name, fn in losses.items():
+        s = spikes.detach().clone().requires_grad_(True)
+        loss = fn(s, labels)
+        (grad,) = torch.autograd.grad(loss, s)
+        per_count = grad.sum(0) / steps  # the same at every step for a loss on counts
+        shifted = fn(spikes.detach() + extra / steps, labels)
+        rows.append(
+            {
+                "loss": name,
+                "value": float(loss.detach()),
+                f"value, {extra} more spikes per neuron": float(shifted),
+                "dL/d(count), true class": float(per_count[true].mean()),
+                "dL/d(count), other classes": float(per_count[~true].mean()),
+            }
+        )
+    return rows
+
+
+def slope_rows(record: Mapping, live: Mapping[float, Mapping] | None = None) -> list[dict]:
+    """Rows of the slope table from a ``surrogate_slopes`` result (and, optionally, a live re-run).
+
+    Per slope: the gradient norm at initialisation and the test accuracy as
+    :class:`snnbook.stats.Summary` objects over the seeds, plus the live
+    seed-0 accuracy if ``live`` maps slopes to :func:`slope_trial` results.
+    """
+    from .stats import summarize
+
+    if not isinstance(record, Mapping) or "runs" not in record:
+        raise ValueError("record must be the loaded surrogate_slopes result (records.load)")
+    rows = []
+    for slope in record["slopes"]:
+        seeds = record["runs"][f"{slope:g}"]
+        accs = [r["test_acc"] for r in seeds.values()]
+        grads = [r["grad_norm"] for r in seeds.values()]
+        row = {
+            "slope": slope,
+            "grad_norm": statistics.fmean(grads),
+            "grad_norm_std": statistics.stdev(grads) if len(grads) > 1 else 0.0,
+            "accuracy": summarize(accs, record["n_test"]),
+        }
+        if live is not None:
+            row["live seed 0"] = live[slope]["test_acc"]
+        rows.append(row)
+    return rows
+
+
+def plot_loop_times(lengths: list[int], seconds: Mapping[str, list[float]]) -> Figure:
+    """Backward time against sequence length for the ``x[t]`` and ``unbind`` loops (log-log)."""
+    if not isinstance(seconds, Mapping) or not seconds:
+        raise ValueError('seconds must be a dict {"index": [...], "unbind": [...]}')
+    fig, axes = new_figure(figsize=(6, 3.2))
+    ax = axes[0, 0]
+    names = {"index": "x[t]", "unbind": "x.unbind(0)"}
+    for split, secs in seconds.items():
+        checks.same_length(lengths=lengths, seconds=secs)
+        ax.loglog(lengths, [s * 1e3 for s in secs], "o-", label=names.get(split, split))
+    ax.set(xlabel="time steps T", ylabel="backward pass (ms)")
+    ax.legend()
+    return fig
 
 
 def _pair(name: str, pair: object) -> tuple[torch.Tensor, torch.Tensor]:
