@@ -15,7 +15,7 @@ parameters); the arms differ in the output layer, the only true binarized integr
 
 The seed fixes the initialisation and the batch order; all arms of a seed share them.
 
-Run from the repository root on a quiet machine (about 30 minutes on 2 cores)::
+Run from the repository root on a quiet machine (about 33 minutes on 2 cores)::
 
     /work/bin/heavy .venv/bin/python scripts/fine_line.py
 
@@ -38,7 +38,7 @@ from snnbook.fine_line import ConvArm, ConvSetup, train_conv
 N_TRAIN = 6400
 SETUP = ConvSetup()
 HIGH = 64.0
-SWEEP = (1.0, 4.0, 16.0, 32.0, 64.0, 128.0)
+SWEEP = (1.0, 4.0, 16.0, 32.0, 64.0, 128.0, 256.0)
 SLOW = 3.0 / SETUP.steps
 PAPER_ALPHA = 0.1048  # fmnist/conf.py, alpha_thr3
 
