@@ -116,6 +116,19 @@ def test_leaky_scan_equals_stepping_snntorch_in_values_and_gradients(reset, spik
     torch.testing.assert_close(grad, ref_grad)
 
 
+def test_leaky_scan_scales_graded_spikes_like_snntorch():
+    import snntorch as snn
+
+    lif = snn.Leaky(beta=0.8, threshold=1.0, graded_spikes_factor=2.5)
+    currents = torch.rand(12, 3, generator=torch.Generator().manual_seed(0)).requires_grad_(True)
+    ref, _ = _stepped(lif, currents)
+    (ref_grad,) = torch.autograd.grad(ref.sum(), currents)
+    spk, _ = leaky_scan(lif, currents)
+    (grad,) = torch.autograd.grad(spk.sum(), currents)
+    assert ref.max() == 2.5 and torch.equal(spk, ref)
+    torch.testing.assert_close(grad, ref_grad)
+
+
 def test_leaky_scan_sees_an_annealed_threshold_and_expanded_input():
     import snntorch as snn
 

@@ -112,7 +112,7 @@ class _LeakyScan(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, currents, beta, threshold, spike_grad, reset):  # noqa: ANN001, ANN205
+    def forward(ctx, currents, beta, threshold, graded, spike_grad, reset):  # noqa: ANN001, ANN205
         u = torch.zeros_like(currents[0])
         mems = torch.empty_like(currents)
         keep = torch.empty_like(currents) if reset == "zero" else None
@@ -126,17 +126,17 @@ class _LeakyScan(torch.autograd.Function):
             else:
                 u = beta * u + currents[t]
             mems[t] = u
-        spikes = (mems > threshold).to(currents.dtype)
-        ctx.save_for_backward(mems, beta, threshold, *(() if keep is None else (keep,)))
+        spikes = (mems > threshold).to(currents.dtype) * graded
+        ctx.save_for_backward(mems, beta, threshold, graded, *(() if keep is None else (keep,)))
         ctx.spike_grad = spike_grad
         return spikes, mems
 
     @staticmethod
     def backward(ctx, grad_spikes, grad_mems):  # noqa: ANN001, ANN205
-        mems, beta, threshold, *rest = ctx.saved_tensors
+        mems, beta, threshold, graded, *rest = ctx.saved_tensors
         with torch.enable_grad():
             shifted = (mems - threshold).detach().requires_grad_(True)
-            (grad_u,) = torch.autograd.grad(ctx.spike_grad(shifted), shifted, grad_spikes)
+            (grad_u,) = torch.autograd.grad(ctx.spike_grad(shifted), shifted, grad_spikes * graded)
         grad_u = grad_u + grad_mems
         out = torch.empty_like(grad_u)
         g = torch.zeros_like(grad_u[0])
@@ -146,7 +146,7 @@ class _LeakyScan(torch.autograd.Function):
                 g = g * beta if not rest else g * (beta * rest[0][t + 1])
             g = grad_u[t] + g
             out[t] = g
-        return out, None, None, None, None
+        return out, None, None, None, None, None
 
 
 def leaky_scan(lif: snn.Leaky, currents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -158,8 +158,11 @@ def leaky_scan(lif: snn.Leaky, currents: torch.Tensor) -> tuple[torch.Tensor, to
     pass is one short loop (see :class:`_LeakyScan`). ``tests/test_lif.py``
     checks both against snnTorch. It reads ``beta``, ``threshold``,
     ``spike_grad`` and ``reset_mechanism`` from ``lif`` (so an annealed
-    threshold is seen at once); a learnable beta or threshold, state
-    quantization, inhibition or graded spikes are refused (use :func:`run_leaky`).
+    threshold is seen at once) and scales the spikes by ``graded_spikes_factor``
+    as snnTorch does; a learnable beta, threshold or spike height, state
+    quantization and inhibition are refused (use :func:`run_leaky`). Only
+    attributes are inspected, never tensor values, so the call does not wait
+    for the device.
     """
     _check_leaky(lif)
     _check_currents(currents)
@@ -175,11 +178,14 @@ def leaky_scan(lif: snn.Leaky, currents: torch.Tensor) -> tuple[torch.Tensor, to
             "reset_delay=True); use run_leaky"
         )
     graded = lif.graded_spikes_factor
-    if graded.requires_grad or (graded.device.type != "meta" and bool(graded != 1.0)):
-        raise ValueError("leaky_scan needs graded_spikes_factor = 1; use run_leaky")
+    if graded.requires_grad:
+        raise ValueError("leaky_scan does not train graded_spikes_factor; use run_leaky")
     reset = checks.one_of("lif.reset_mechanism", lif.reset_mechanism, _RESETS)
     beta = beta.to(currents.dtype).clamp(0.0, 1.0)
-    return _LeakyScan.apply(currents, beta, threshold.to(currents.dtype), lif.spike_grad, reset)
+    dtype = currents.dtype
+    return _LeakyScan.apply(
+        currents, beta, threshold.to(dtype), graded.to(dtype), lif.spike_grad, reset
+    )
 
 
 def beta_from_tau(tau: float, dt: float = 1.0) -> float:
