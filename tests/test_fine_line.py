@@ -219,11 +219,12 @@ def test_fine_line_script_prefix_reproduces_the_recorded_losses():
     train, _ = script.data()
     plan = script.arms()
     assert set(plan) == set(record["arms"])
-    for name in (next(iter(plan)), "fixed θ = 1"):
-        arm, seeds = plan[name]
+    for name in (next(iter(plan)), "fixed θ = 1", "full precision, θ = 1, mse_count loss"):
+        arm, seeds, loss = plan[name]
         stored = record["arms"][name]["seeds"][str(seeds[0])]
+        assert record["arms"][name]["loss"] == loss
         # the first two losses do not depend on the length of the cosine schedule
         setup = dataclasses.replace(script.SETUP, steps=2)
-        r = fl.train_conv(arm, seeds[0], train, setup=setup)
+        r = script.trial(arm, seeds[0], train, None, loss=loss, setup=setup)
         assert r["first_losses"][:2] == pytest.approx(stored["first_losses"][:2], rel=1e-5)
         assert record["arms"][name]["arm"] == json.loads(json.dumps(dataclasses.asdict(arm)))
