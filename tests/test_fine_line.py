@@ -60,6 +60,15 @@ def test_rescaling_threshold_and_batch_norm_together_leaves_every_spike(factor):
         assert not torch.equal(alone.run(x)["spk1"], a["spk1"])
 
 
+def test_plot_reach_titles_the_calibration():
+    import matplotlib.pyplot as plt
+
+    fig = fl.plot_reach(64.0, beta=0.9, num_steps=6, spread=16.0)
+    title = fig.axes[0].get_title()
+    assert "4.69" in title and f"{64 / (16 * 4.68559):.2f}" in title
+    plt.close(fig)
+
+
 def test_toy_input_has_uniform_per_step_probabilities():
     s = fl.toy_input(0)
     assert s.shape == (100, 1, 100) and set(s.unique().tolist()) <= {0.0, 1.0}
@@ -120,6 +129,9 @@ BAD_INPUTS = [
     refuse(lambda: fl.rescale_bn_layer(BinaryConvSNN(), 3, 2.0), ValueError, "layer"),
     refuse(lambda: fl.rescale_bn_layer(BinaryConvSNN(), 1, 0.0), ValueError, "factor"),
     refuse(lambda: fl.toy_input(-1), ValueError, "seed"),
+    refuse(lambda: fl.plot_reach(0.0), ValueError, "threshold", id="plot_reach-0"),
+    refuse(lambda: fl.plot_reach(8.0, beta=1.5), ValueError, "beta", id="plot_reach-beta"),
+    refuse(lambda: fl.plot_reach(8.0, num_steps=0), ValueError, "num_steps", id="plot_reach-T"),
     refuse(lambda: fl.toy_input(0, num_steps=0), ValueError, "num_steps"),
     refuse(lambda: fl.run_toy_arm("θ = 50", 0), TypeError, "ToyArm"),
     refuse(

@@ -11,7 +11,9 @@ from snnbook.lif import (
     leaky_scan,
     lif_response,
     plot_codes,
+    plot_leak,
     plot_resets,
+    plot_slope,
     plot_surrogates,
     run_leaky,
     saved_bytes,
@@ -256,6 +258,11 @@ BAD_INPUTS = [
     refuse(lambda: plot_resets(torch.ones(3, 2), beta=0.9), ValueError, "current"),
     refuse(lambda: plot_resets(torch.ones(5), beta=2.0), ValueError, "beta"),
     refuse(lambda: plot_surrogates({}, torch.zeros(3)), ValueError, "named"),
+    refuse(lambda: plot_leak(1.2), ValueError, "beta", id="plot_leak-beta"),
+    refuse(lambda: plot_leak(0.9, float("nan")), ValueError, "level", id="plot_leak-nan"),
+    refuse(lambda: plot_leak(0.9, 0.5, num_steps=20), ValueError, "num_steps", id="plot_leak-T"),
+    refuse(lambda: plot_slope(0.0), ValueError, "slope", id="plot_slope-0"),
+    refuse(lambda: plot_slope("25"), TypeError, "slope", id="plot_slope-str"),
     refuse(lambda: plot_surrogates({"a": 1}, torch.zeros(3)), TypeError, "named"),
     refuse(lambda: plot_codes(torch.rand(784), {}), ValueError, "codes"),
     refuse(lambda: plot_codes([0.0], {"rate": torch.zeros(3, 784)}), TypeError, "image"),
@@ -294,6 +301,21 @@ def test_plotting_helpers_accept_tensors_that_require_grad():
     fig = plot_surrogates({"atan": surrogate.atan()}, torch.linspace(-1, 1, 5, requires_grad=True))
     plt.close(fig)
     fig = plot_codes(torch.rand(784), {"rate": torch.zeros(4, 784, requires_grad=True)})
+    plt.close(fig)
+
+
+def test_explorer_plots_state_what_they_draw():
+    import matplotlib.pyplot as plt
+
+    fig = plot_leak(0.9, 0.45)
+    assert "4.50" in fig._suptitle.get_text()  # 0.45 / (1 - 0.9)
+    plt.close(fig)
+    # the share of N(0, 0.5^2) membranes with |u| < 1/k, by sampling
+    gen = torch.Generator().manual_seed(0)
+    u = 0.5 * torch.randn(200_000, generator=gen)
+    share = (u.abs() < 1 / 25).float().mean().item()
+    fig = plot_slope(25.0)
+    assert fig.axes[0].get_title().startswith(f"{share:.1%}"[:3])
     plt.close(fig)
 
 

@@ -67,6 +67,7 @@ __all__ = [
     "seed_summary",
     "seed_compare",
     "plot_count_curves",
+    "plot_reach",
     "conv_rows",
     "plot_fine_line",
     "toy_rows",
@@ -441,6 +442,28 @@ def plot_count_curves(
         ylabel=f"spikes in {num_steps} steps",
     )
     ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def plot_reach(
+    threshold: float, beta: float = 0.9, num_steps: int = 6, spread: float = 16.0
+) -> Figure:
+    """:func:`plot_count_curves` for one threshold, titled with how far out it sits.
+
+    The title gives ``z = threshold / (spread * sum_k beta^k)``
+    (:func:`sigmas_to_fire`) and the share of ``N(0, spread^2)`` constant
+    currents that can fire at all (:func:`fraction_that_can_fire`). Made for
+    :func:`snnbook.widgets.explore` sliders over ``threshold``, ``beta`` and
+    ``num_steps``.
+    """
+    fig = plot_count_curves([threshold], spread, beta=beta, num_steps=num_steps)
+    z = sigmas_to_fire(threshold, spread, beta, num_steps)
+    share = fraction_that_can_fire(threshold, spread, beta, num_steps)
+    fig.axes[0].set_title(
+        f"Σβᵏ = {membrane_gain(beta, num_steps):.2f}: θ needs {z:.2f} σ; {share:.1%} of currents can fire",
+        fontsize=10,
+    )
+    fig.axes[0].set_ylim(-0.3, num_steps + 0.3)
     return fig
 
 

@@ -62,7 +62,9 @@ __all__ = [
     "slope_rows",
     "plot_loop_times",
     "plot_resets",
+    "plot_leak",
     "plot_surrogates",
+    "plot_slope",
     "plot_codes",
 ]
 
@@ -575,6 +577,61 @@ def plot_resets(
         membrane(mem, threshold=threshold, spikes=spk, ax=ax)
         ax.set_title(f'reset_mechanism="{reset}": {counts[reset]} spikes')
     return fig, counts
+
+
+def plot_leak(beta: float, level: float = 0.45, *, num_steps: int = 80) -> Figure:
+    """One neuron (threshold 1) under a current ``level`` held from step 5 to step 60.
+
+    Both reset mechanisms side by side (:func:`plot_resets`), with the level
+    ``level / (1 - beta)`` that a non-firing membrane would settle at drawn as a
+    dotted line: the neuron fires only if that level is above the threshold.
+    Made for :func:`snnbook.widgets.explore` sliders over ``beta`` and ``level``.
+    """
+    beta = checks.unit_interval("beta", beta)
+    level = checks.number("level", level, hint="a constant input current, e.g. 0.45")
+    num_steps = checks.positive_int("num_steps", num_steps)
+    if num_steps < 70:
+        raise ValueError(
+            f"num_steps must be at least 70 (the input runs to step 60), got {num_steps}"
+        )
+    current = torch.zeros(num_steps)
+    current[5:60] = level
+    fig, _ = plot_resets(current, beta=beta, threshold=1.0)
+    settle = level / (1.0 - beta) if beta < 1.0 else float("inf")
+    for ax in fig.axes:
+        if settle < 5.0:
+            ax.axhline(settle, color="0.4", ls=":", lw=1)
+        ax.set_ylim(-0.2, 2.2)
+    fig.suptitle(
+        f"β = {beta:g}, input {level:g}: a silent membrane would settle at "
+        + ("I/(1-β) = " + f"{settle:.2f}" if settle < float("inf") else "∞ (no leak)"),
+        fontsize=10,
+    )
+    return fig
+
+
+def plot_slope(slope: float, *, spread: float = 0.5) -> Figure:
+    """The fast-sigmoid surrogate ``1 / (1 + k|u|)^2`` at slope ``k`` over membranes ``u = U - theta``.
+
+    Shaded: the density of membranes spread as ``N(0, spread^2)`` around the
+    threshold; the title gives the share of them that receive at least a
+    quarter of the peak gradient (``|u| < 1/k``). Made for
+    :func:`snnbook.widgets.explore` with a slider over ``slope``.
+    """
+    slope = checks.positive("slope", slope, hint="the fast sigmoid's slope k, e.g. 25")
+    spread = checks.positive("spread", spread)
+    u = torch.linspace(-2.0, 2.0, 801)
+    grad = surrogate_derivative(surrogate.fast_sigmoid(slope=slope), u)
+    density = torch.exp(-0.5 * (u / spread) ** 2)
+    share = math.erf(1.0 / (slope * spread * math.sqrt(2.0)))
+    fig, axes = new_figure(figsize=(7, 3.2))
+    ax = axes[0, 0]
+    ax.fill_between(u.numpy(), density.numpy(), color="0.85", label=f"membranes, N(0, {spread:g}²)")
+    ax.plot(u.numpy(), grad.numpy(), lw=2, label=f"fast sigmoid, k = {slope:g}")
+    ax.set(xlabel=r"$U - \theta$", ylabel=r"surrogate $\partial S / \partial U$", ylim=(0, 1.05))
+    ax.set_title(f"{share:.1%} of the membranes get at least 1/4 of the peak gradient", fontsize=10)
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
 
 
 def plot_surrogates(named: Mapping[str, Callable], u: torch.Tensor) -> Figure:
