@@ -163,6 +163,32 @@ def test_saved_bytes_grows_linearly_with_the_number_of_steps():
     assert sizes[0] > 0
 
 
+def test_saved_bytes_counts_what_the_graph_keeps_exactly():
+    # x[:3] * w saves x (for dw) and w (for dx): 4 + 3 floats; the 2 x 1000
+    # floats saved by the detached branch are freed with its graph and must not count
+    w = torch.ones(3, requires_grad=True)
+    x = torch.rand(4, requires_grad=True)
+
+    def forward():
+        a, b = torch.rand(1000, requires_grad=True), torch.rand(1000, requires_grad=True)
+        (a * b).detach()  # saves a and b, but this graph is dropped at once
+        return (x[:3] * w).sum()
+
+    first = saved_bytes(forward)
+    assert first == saved_bytes(forward)  # no dependence on allocator reuse
+    assert first == 4 * 4 + 3 * 4  # the view x[:3] shares x's storage of 4 floats
+
+
+def test_saved_bytes_is_deterministic_for_a_spiking_network():
+    x = torch.rand(8, 784)
+    sizes = set()
+    for _ in range(3):
+        torch.manual_seed(0)
+        net = RateLIFNet(32, num_steps=10)
+        sizes.add(saved_bytes(lambda net=net: net(x).sum()))
+    assert len(sizes) == 1
+
+
 def test_slope_trial_is_reproducible():
     from snnbook.data import load_fashion_mnist
 

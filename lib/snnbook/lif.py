@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+import weakref
 from collections.abc import Callable, Mapping
 
 import snntorch as snn
@@ -378,16 +379,20 @@ def saved_bytes(forward: Callable[[], torch.Tensor]) -> int:
     """Bytes of the tensors autograd keeps for the backward pass of ``forward()``.
 
     Runs ``forward()`` (which must return a tensor that requires grad, such as
-    a loss) while counting every tensor saved for backward, once per storage.
-    This is the memory BPTT needs beyond the forward pass itself: for a network
-    unrolled over ``T`` steps it grows in proportion to ``T``.
+    a loss) while noting every tensor saved for backward, then counts those
+    still held by the graph when ``forward()`` returns, once per storage. A
+    tensor saved by a branch that the graph has already dropped (snnTorch's
+    reset, for example, computes a spike and detaches it) is freed and not
+    counted; counting it would also make the result depend on whether the
+    allocator reused its memory. This is the memory BPTT needs beyond the
+    forward pass itself: for a network unrolled over ``T`` steps it grows in
+    proportion to ``T``.
     """
     checks.callable_("forward", forward, hint="pass a function of no arguments, e.g. a lambda")
-    storages: dict[tuple[str, int], int] = {}
+    saved: list[weakref.ref[torch.Tensor]] = []
 
     def pack(t: torch.Tensor) -> torch.Tensor:
-        storage = t.untyped_storage()
-        storages[(str(t.device), storage.data_ptr())] = storage.nbytes()
+        saved.append(weakref.ref(t))
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
@@ -397,6 +402,12 @@ def saved_bytes(forward: Callable[[], torch.Tensor]) -> int:
             "forward() must return a tensor that requires grad (a loss or an output); "
             f"got {type(out).__name__}"
         )
+    storages: dict[tuple[str, int], int] = {}
+    for ref in saved:
+        t = ref()
+        if t is not None:  # still held by the graph of ``out``
+            storage = t.untyped_storage()
+            storages[(str(t.device), storage.data_ptr())] = storage.nbytes()
     return sum(storages.values())
 
 
