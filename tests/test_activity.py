@@ -1,8 +1,16 @@
 import pytest
 import snntorch as snn
 import torch
+from conftest import assert_refuses, refuse
 
-from snnbook.activity import ActivityProbe, firing_rate, silent_fraction, spike_counts
+from snnbook.activity import (
+    RATE_FLOOR,
+    ActivityProbe,
+    firing_rate,
+    plot_activity,
+    silent_fraction,
+    spike_counts,
+)
 
 
 def _hand_built():
@@ -62,25 +70,65 @@ def test_probe_reads_the_spikes_of_a_leaky_layer():
     assert lif._forward_hooks == {}
 
 
-def test_bad_inputs():
-    with pytest.raises(ValueError, match="time-major"):
-        firing_rate(torch.zeros(4, 3))
-    with pytest.raises(TypeError, match="torch.Tensor"):
-        silent_fraction([[0, 1]])
-    with pytest.raises(ValueError, match="non-empty dict"):
-        ActivityProbe({})
-    with pytest.raises(TypeError, match="nn.Module"):
-        ActivityProbe({"x": 3})
+def test_observe_counts_a_whole_recording_like_step_by_step_hooks():
+    s = _hand_built()
+    probe = ActivityProbe({"a": None})
+    probe.observe("a", s[:2])
+    probe.observe("a", s[2:])
+    assert probe.rates()["a"] == pytest.approx(firing_rate(s))
+    assert probe.silent()["a"] == pytest.approx(silent_fraction(s))
 
 
-def test_plot_activity_one_line_per_run_and_errors():
+def test_plot_activity_uses_a_log_axis_with_a_floor_for_silence():
     import matplotlib.pyplot as plt
 
-    from snnbook.activity import plot_activity
-
-    history = {"step": [10, 20], "a": {"rate": [0.1, 0.2], "silent": [0.5, 0.4]}}
+    history = {"step": [10, 20], "a": {"rate": [0.1, 0.0], "silent": [0.5, 1.0]}}
     fig = plot_activity({"run 1": history, "run 2": history})
+    rate_ax = fig.axes[0]
+    assert rate_ax.get_yscale() == "log"
+    line = rate_ax.lines[0]
+    assert list(line.get_ydata()) == [0.1, RATE_FLOOR]  # no negative or zero rates drawn
     assert len(fig.axes) == 2 and len(fig.axes[1].lines) == 2
     plt.close(fig)
-    with pytest.raises(ValueError, match="at least one run"):
-        plot_activity({})
+
+
+BAD_INPUTS = [
+    refuse(lambda: firing_rate(torch.zeros(4, 3)), ValueError, "time-major"),
+    refuse(lambda: silent_fraction([[0, 1]]), TypeError, "spikes"),
+    refuse(lambda: spike_counts(torch.zeros(0, 2, 3)), ValueError, "empty"),
+    refuse(lambda: firing_rate(torch.zeros(2, 2, 2, dtype=torch.complex64)), TypeError, "dtype"),
+    refuse(lambda: ActivityProbe({}), ValueError, "non-empty dict"),
+    refuse(lambda: ActivityProbe([("a", torch.nn.Identity())]), ValueError, "dict"),
+    refuse(lambda: ActivityProbe({"x": 3}), TypeError, "nn.Module"),
+    refuse(lambda: ActivityProbe({1: None}), TypeError, "names"),
+    refuse(
+        lambda: ActivityProbe({"a": None}).observe("b", torch.zeros(2, 1, 3)), ValueError, "name"
+    ),
+    refuse(
+        lambda: ActivityProbe({"a": None}).observe("a", torch.zeros(2, 3)), ValueError, "time-major"
+    ),
+    refuse(lambda: ActivityProbe({"a": None}).rates(), RuntimeError, "has not run"),
+    refuse(lambda: plot_activity({}), ValueError, "at least one run"),
+    refuse(lambda: plot_activity({"r": {"step": []}}, ["a"]), ValueError, "lacks"),
+    refuse(
+        lambda: plot_activity({"r": {"step": [1], "a": {"rate": [0.1], "silent": [0]}}}, floor=0),
+        ValueError,
+        "floor",
+    ),
+]
+
+
+@pytest.mark.parametrize("call, exc, words", BAD_INPUTS)
+def test_refuses_bad_input(call, exc, words):
+    assert_refuses(call, exc, words)
+
+
+def test_runs_on_meta_device():
+    meta = torch.device("meta")
+    lif = snn.Leaky(beta=0.9).to(meta)
+    with ActivityProbe({"lif": lif}) as probe:
+        mem = lif.init_leaky()
+        for _ in range(3):
+            spk, mem = lif(torch.ones(2, 4, device=meta), mem)
+        probe.observe("lif", torch.ones(3, 2, 4, device=meta))
+        assert probe._counts["lif"].device == meta

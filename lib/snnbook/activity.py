@@ -13,7 +13,8 @@ convolutional layer):
 
 Use the functions on a recorded time-major spike tensor, or attach an
 :class:`ActivityProbe` to the spiking layers of a model to count spikes as the
-model runs (one hook call per layer per time step).
+model runs (one hook call per layer per time step), or hand it whole
+time-major recordings with :meth:`ActivityProbe.observe`.
 """
 
 from __future__ import annotations
@@ -24,21 +25,29 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from . import checks
 from .plotting import new_figure
 
-__all__ = ["spike_counts", "firing_rate", "silent_fraction", "ActivityProbe", "plot_activity"]
+__all__ = [
+    "spike_counts",
+    "firing_rate",
+    "silent_fraction",
+    "ActivityProbe",
+    "plot_activity",
+    "RATE_FLOOR",
+]
+
+#: Rates below this are drawn at this value on the log axis of :func:`plot_activity`.
+RATE_FLOOR = 1e-4
 
 
-def _check_spikes(spikes: torch.Tensor) -> torch.Tensor:
-    if not isinstance(spikes, torch.Tensor):
-        raise TypeError(f"spikes must be a torch.Tensor, got {type(spikes).__name__}")
+def _check_spikes(spikes: torch.Tensor, name: str = "spikes") -> torch.Tensor:
+    checks.tensor(name, spikes, kind="real", hint="pass recorded spikes, a torch.Tensor")
     if spikes.ndim < 3:
         raise ValueError(
-            "spikes must be time-major (T, batch, neurons...), at least 3-D; got shape "
+            f"{name} must be time-major (T, batch, neurons...), at least 3-D; got shape "
             f"{tuple(spikes.shape)} (add a batch axis with spikes.unsqueeze(1))"
         )
-    if spikes.numel() == 0:
-        raise ValueError("spikes is empty")
     return spikes.detach()
 
 
@@ -75,15 +84,18 @@ class ActivityProbe:
     :meth:`remove` (or use the probe as a context manager) to detach the hooks.
     """
 
-    def __init__(self, layers: Mapping[str, nn.Module]) -> None:
+    def __init__(self, layers: Mapping[str, nn.Module | None]) -> None:
         if not isinstance(layers, Mapping) or not layers:
             raise ValueError(
                 'layers must be a non-empty dict {name: module}, e.g. {"lif1": net.lif1}'
             )
         for name, layer in layers.items():
-            if not isinstance(layer, nn.Module):
+            if not isinstance(name, str):
+                raise TypeError(f"layer names must be strings, got {name!r}")
+            if layer is not None and not isinstance(layer, nn.Module):
                 raise TypeError(
-                    f"layers[{name!r}] must be an nn.Module, got {type(layer).__name__}"
+                    f"layers[{name!r}] must be an nn.Module (or None for a layer fed with "
+                    f"observe), got {type(layer).__name__}"
                 )
         self.names = list(layers)
         self._counts: dict[str, torch.Tensor | None] = {}
@@ -92,23 +104,37 @@ class ActivityProbe:
         self.history: dict = {"step": []} | {n: {"rate": [], "silent": []} for n in self.names}
         self.reset()
         self._handles = [
-            layer.register_forward_hook(self._hook(name)) for name, layer in layers.items()
+            layer.register_forward_hook(self._hook(name))
+            for name, layer in layers.items()
+            if layer is not None
         ]
 
     def _hook(self, name: str):  # noqa: ANN202
         def record(module: nn.Module, inputs: tuple, output: object) -> None:  # noqa: ARG001
             spk = output[0] if isinstance(output, tuple) else output
-            fired = (spk.detach() != 0).sum(dim=0)
-            counts = self._counts[name]
-            if counts is not None and counts.shape != fired.shape:
-                raise ValueError(
-                    f"layer {name!r} changed shape from {tuple(counts.shape)} to "
-                    f"{tuple(fired.shape)}; call probe.reset() between different inputs"
-                )
-            self._counts[name] = fired if counts is None else counts + fired
-            self._samples[name] += spk.shape[0]
+            self._add(name, (spk.detach() != 0).sum(dim=0), spk.shape[0])
 
         return record
+
+    def _add(self, name: str, fired: torch.Tensor, samples: int) -> None:
+        counts = self._counts[name]
+        if counts is not None and counts.shape != fired.shape:
+            raise ValueError(
+                f"layer {name!r} changed shape from {tuple(counts.shape)} to "
+                f"{tuple(fired.shape)}; call probe.reset() between different inputs"
+            )
+        self._counts[name] = fired if counts is None else counts + fired
+        self._samples[name] += samples
+
+    def observe(self, name: str, spikes: torch.Tensor) -> None:
+        """Add a whole time-major recording ``(T, batch, neurons...)`` of layer ``name``.
+
+        For models that run a layer over all time steps at once (such as
+        :func:`snnbook.lif.leaky_scan`), where no per-step hook fires.
+        """
+        checks.one_of("name", name, self.names)
+        s = _check_spikes(spikes)
+        self._add(name, (s != 0).sum(dim=(0, 1)), s.shape[0] * s.shape[1])
 
     def reset(self) -> None:
         """Forget the counts so far (the history is kept)."""
@@ -158,23 +184,46 @@ class ActivityProbe:
         self.remove()
 
 
-def plot_activity(histories: Mapping[str, dict], layers: list[str] | None = None) -> Figure:
-    """Firing rate (top) and silent fraction (bottom) of each layer through training, per run.
+def plot_activity(
+    histories: Mapping[str, Mapping], layers: list[str] | None = None, *, floor: float = RATE_FLOOR
+) -> Figure:
+    """Firing rate (top, log scale) and silent fraction (bottom) of each layer, per run.
 
-    ``histories`` maps a run's name to its :attr:`ActivityProbe.history`.
+    ``histories`` maps a run's name to its :attr:`ActivityProbe.history`. A
+    rate cannot be negative and a log axis cannot show zero, so rates below
+    ``floor`` (including no spikes at all) are drawn at ``floor``, on the
+    dotted line labelled "no spikes".
     """
-    if not histories:
+    if not isinstance(histories, Mapping) or not histories:
         raise ValueError("give at least one run: {name: probe.history}")
+    floor = checks.positive("floor", floor)
     first = next(iter(histories.values()))
     layers = layers or [k for k in first if k != "step"]
-    fig, axes = new_figure(ncols=len(layers), nrows=2, figsize=(3 * len(layers), 4.6), sharex=True)
+    for name, history in histories.items():
+        missing = [k for k in ["step", *layers] if k not in history]
+        if missing:
+            raise ValueError(f"history of {name!r} lacks {missing}")
+    fig, axes = new_figure(
+        ncols=len(layers), nrows=2, figsize=(3.2 * len(layers), 5.0), sharex=True
+    )
     for name, history in histories.items():
         for col, layer in enumerate(layers):
-            axes[0, col].plot(history["step"], history[layer]["rate"], label=name)
+            rates = [max(float(r), floor) for r in history[layer]["rate"]]
+            axes[0, col].plot(history["step"], rates, label=name)
             axes[1, col].plot(history["step"], history[layer]["silent"], label=name)
     for col, layer in enumerate(layers):
         axes[0, col].set_title(layer)
-        axes[0, col].set_yscale("symlog", linthresh=1e-3)
+        axes[0, col].set_yscale("log")
+        axes[0, col].set_ylim(floor / 2, 1.5)
+        axes[0, col].axhline(floor, color="0.5", ls=":", lw=1)
+        axes[0, col].text(
+            0.02,
+            floor * 1.3,
+            "no spikes",
+            fontsize=7,
+            color="0.4",
+            transform=axes[0, col].get_yaxis_transform(),
+        )
         axes[1, col].set_ylim(-0.03, 1.03)
         axes[1, col].set_xlabel("optimizer step")
     axes[0, 0].set_ylabel("firing rate\n(spikes / neuron / step)")
