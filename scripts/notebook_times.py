@@ -2,8 +2,8 @@
 
 Usage: python scripts/notebook_times.py REPORT.xml [--budget 180] [--report-only]
 
-Exits with status 1 when a notebook failed or took longer than the budget,
-unless --report-only is given.
+Exits with status 1 when a notebook failed, was skipped or took longer than the
+budget, unless --report-only is given.
 """
 
 from __future__ import annotations
@@ -27,16 +27,17 @@ def main() -> int:
     for case in ET.parse(args.report).getroot().iter("testcase"):
         # nbmake names each test after its notebook file, e.g. "01_quantizers.ipynb"
         name = case.get("name", "?")
-        failed = any(child.tag in ("failure", "error") for child in case)
-        rows.append((name, float(case.get("time", 0.0)), failed))
+        tags = {child.tag for child in case}
+        status = "FAILED" if tags & {"failure", "error"} else "SKIPPED" if "skipped" in tags else ""
+        rows.append((name, float(case.get("time", 0.0)), status))
     if not rows:
         print("error: the report lists no notebooks", file=sys.stderr)
         return 2
     width = max(len(r[0]) for r in rows)
     print(f"\n{'notebook':<{width}}  seconds  status (budget {args.budget:.0f} s)")
     bad = 0
-    for name, seconds, failed in sorted(rows):
-        status = "FAILED" if failed else ("OVER BUDGET" if seconds > args.budget else "ok")
+    for name, seconds, status in sorted(rows):
+        status = status or ("OVER BUDGET" if seconds > args.budget else "ok")
         bad += status != "ok"
         print(f"{name:<{width}}  {seconds:7.1f}  {status}")
     print(f"{'total':<{width}}  {sum(r[1] for r in rows):7.1f}")

@@ -6,13 +6,54 @@ and parametrises ``test_refuses_bad_input`` over them. Each case names the
 exception type and words the message must contain (the argument's name, at
 least), so a case fails as soon as the check behind it is removed: a deep
 torch error or a meaningless result does not pass.
+
+No silent skips: with the environment variable ``SNNBOOK_NO_SKIP=1`` (which
+``make test``, and so CI, sets), a test or a whole module that would be skipped
+fails instead, with the skip's reason (a missing package, browser or data
+file) in its report. Without it (a developer running one file), skips stay skips.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
+
+pytest_plugins = ["pytester"]  # for tests/test_no_skip.py, which tests the guard below
+
+
+def _no_skip() -> bool:
+    return os.environ.get("SNNBOOK_NO_SKIP", "").strip() not in ("", "0")
+
+
+def _as_failure(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Turn a skip report into a failure that names the skip's reason and what to do."""
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    where = f" ({longrepr[0]}:{longrepr[1]})" if isinstance(longrepr, tuple) else ""
+    report.outcome = "failed"
+    report.longrepr = (
+        f"SKIPPED{where}: {reason}\n"
+        "This run must not skip anything (SNNBOOK_NO_SKIP=1, set by `make test` and CI): "
+        "install what the reason names, or unset SNNBOOK_NO_SKIP to allow skips locally."
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if _no_skip() and report.skipped and not hasattr(report, "wasxfail"):
+        _as_failure(report)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    outcome = yield
+    report = outcome.get_result()
+    if _no_skip() and report.skipped:
+        _as_failure(report)
 
 
 def refuse(call: Callable[[], object], exc: type[Exception], *words: str, id: str | None = None):

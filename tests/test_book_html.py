@@ -31,7 +31,34 @@ pytestmark = pytest.mark.html
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+
+GET_CHROMIUM = (
+    "Debian/Ubuntu: sudo apt-get install chromium (make test does this when run as root); "
+    "macOS: brew install --cask chromium; anywhere: .venv/bin/playwright install chromium; "
+    "or point CHROMIUM at a Chromium or Chrome binary"
+)
+
+
+def find_chromium() -> str | None:
+    """The browser to drive: ``$CHROMIUM``, a Chromium or Chrome on PATH or in macOS's
+    Applications, else None (then Playwright's own download, if there is one).
+
+    scripts/system-deps.sh searches the same places.
+    """
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"]
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if found := shutil.which(name):
+            return found
+    for app in (
+        "/Applications/Chromium.app/Contents/MacOS/Chromium",
+        "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    ):
+        if Path(app).is_file():
+            return app
+    return None
+
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 
@@ -71,12 +98,22 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set CHROMIUM)")
+    # A missing browser or Playwright fails the test: it must never pass unchecked.
+    try:
+        from playwright import sync_api
+    except ImportError as err:
+        pytest.fail(
+            f"the browser test needs Playwright, which does not import ({err}): it is in "
+            "requirements.lock, so run `make setup` (or .venv/bin/pip install playwright)"
+        )
+    chromium = find_chromium()
+    if chromium is not None and not Path(chromium).is_file():
+        pytest.fail(f"Chromium not found at {chromium} (from $CHROMIUM): {GET_CHROMIUM}")
     with sync_api.sync_playwright() as p:
+        if chromium is None and not Path(p.chromium.executable_path).is_file():
+            pytest.fail(f"no Chromium or Chrome found: {GET_CHROMIUM}")
         b = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=chromium,
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
@@ -126,6 +163,8 @@ def _pageerror_listener(errors: list[str]):
 
 def test_built_html_has_no_remote_scripts_or_styles():
     """Static check: no <script src> or <link href> points off the machine."""
+    if not (HTML / "intro.html").is_file():
+        pytest.fail(f"no built book at {HTML}: run `make book` (or `make test`) first")
     pattern = re.compile(r"<(?:script|link)\b[^>]*(?:src|href)=\"(https?:)?//", re.I)
     offenders = [
         str(p.relative_to(HTML)) for p in HTML.rglob("*.html") if pattern.search(p.read_text())

@@ -32,6 +32,7 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -81,9 +82,15 @@ def _fail_value(name: str, wanted: str, value: object, hint: str) -> ValueError:
 
 
 def _scalar(value: object) -> object:
-    """A one-element tensor or NumPy scalar as a plain Python number (else unchanged)."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.device.type != "meta":
-        return value.item()
+    """A one-element tensor or NumPy scalar as a plain Python number (else unchanged).
+
+    A tensor on the ``meta`` device has no value to read and stays a tensor (so
+    the check that receives it refuses it as the wrong kind).
+    """
+    if isinstance(value, torch.Tensor):
+        if value.numel() == 1 and value.device.type != "meta":
+            return value.detach().item()
+        return value
     if hasattr(value, "item") and getattr(value, "shape", None) == ():
         return value.item()
     return value
@@ -178,10 +185,24 @@ def boolean(name: str, value: object, *, hint: str = "") -> bool:
 def one_of(name: str, value: T, options: Iterable[T], *, hint: str = "") -> T:
     """``value`` if it is one of ``options``."""
     options = list(options)
-    if value not in options:
+    if not any(_same(value, o) for o in options):
         listed = ", ".join(repr(o) for o in options)
         raise _fail_value(name, f"one of {listed}", value, hint)
     return value
+
+
+def _same(value: object, option: object) -> bool:
+    """``value == option`` without arrays' element-wise ``==`` and without ``True == 1``."""
+    if isinstance(value, bool) != isinstance(option, bool):
+        return False
+    if isinstance(value, torch.Tensor | np.ndarray) or isinstance(
+        option, torch.Tensor | np.ndarray
+    ):
+        return value is option
+    try:
+        return bool(value == option)
+    except (TypeError, ValueError):
+        return False
 
 
 def callable_(name: str, value: T, *, hint: str = "") -> T:
@@ -312,7 +333,16 @@ def labels(
 
 def same_length(**named: Any) -> int:
     """The common length of the named sequences or tensors; raises if they disagree."""
-    lengths = {key: len(value) for key, value in named.items()}
+    lengths = {}
+    for key, value in named.items():
+        try:
+            lengths[key] = len(value)
+        except TypeError:
+            shape = f" of shape {tuple(value.shape)}" if hasattr(value, "shape") else ""
+            raise TypeError(
+                f"{key} must be a sequence or a tensor with a first dimension, "
+                f"got {type(value).__name__}{shape}"
+            ) from None
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"{key} has {n}" for key, n in lengths.items())
         raise ValueError(f"{' and '.join(lengths)} must have the same length: {listed}")

@@ -109,9 +109,16 @@ def start(seeds: list[int] | tuple[int, ...], *, max_load: float | None = 2.0) -
     about the neighbours than about the models. Pass ``max_load=None`` for a
     trial run that will not be committed.
     """
-    seeds = tuple(checks.nonnegative_int("seed", s) for s in seeds)
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, list | tuple | range):
+        raise TypeError(f"seeds must be a list of seeds, e.g. [0, 1, 2], got {seeds!r}")
+    seeds = tuple(checks.nonnegative_int(f"seeds[{i}]", s) for i, s in enumerate(seeds))
     if not seeds:
         raise ValueError("seeds is empty; a committed run needs at least one seed")
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ValueError(f"seeds repeats {repeated}: each seed is one independent run")
+    if max_load is not None:
+        max_load = checks.positive("max_load", max_load, hint="or None for a trial run")
     load = os.getloadavg()
     if max_load is not None and load[0] > max_load:
         raise RuntimeError(
@@ -123,7 +130,16 @@ def start(seeds: list[int] | tuple[int, ...], *, max_load: float | None = 2.0) -
 
 
 def provenance(run: Run, **extra: Any) -> dict[str, Any]:
-    """The ``provenance`` object of a run that began with :func:`start` and ends now."""
+    """The ``provenance`` object of a run that began with :func:`start` and ends now.
+
+    ``extra`` adds fields (for example ``budget_seconds=140``); it may not
+    replace one of the standard fields.
+    """
+    if not isinstance(run, Run):
+        raise TypeError(f"run must be the Run returned by records.start, got {type(run).__name__}")
+    clash = sorted(set(extra) & {*REQUIRED, "uncommitted_changes", "machine"})
+    if clash:
+        raise ValueError(f"extra provenance fields may not replace the standard ones: {clash}")
     commit, dirty = _commit()
     record = {
         "command": run.command,
@@ -153,14 +169,24 @@ def write(path: str | Path, results: dict[str, Any], run: Run, **extra: Any) -> 
         raise TypeError(f"results must be a dict, got {type(results).__name__}")
     if "provenance" in results:
         raise ValueError("results already has a 'provenance' key; it is added by write()")
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a file path, got {type(path).__name__}")
     path = Path(path)
+    if path.suffix != ".json":
+        raise ValueError(f"path must name a .json file, got {path}")
+    bad_keys = [k for k in results if not isinstance(k, str)]
+    if bad_keys:
+        raise TypeError(f"results keys must be strings (JSON turns {bad_keys} into text)")
     record = {**results, "provenance": provenance(run, **extra)}
-    text = json.dumps(record, indent=1, default=_plain) + "\n"
+    text = json.dumps(record, indent=1, default=_plain) + "\n"  # fails before any file is touched
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(text)
-    replaced = path.exists()
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        replaced = path.exists()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     print(
         f"{'replaced' if replaced else 'wrote'} {path} ({record['provenance']['wall_seconds']} s)"
     )
@@ -179,6 +205,8 @@ def load(name: str | Path) -> dict[str, Any]:
     Raises :class:`FileNotFoundError` naming the script to run if the file is
     missing, and :class:`ValueError` if its provenance lacks a required field.
     """
+    if not isinstance(name, str | os.PathLike) or not str(name):
+        raise TypeError(f"name must be a run's name (e.g. 'lmu_baselines') or a path, got {name!r}")
     path = Path(name)
     if path.suffix != ".json":
         path = RESULTS / f"{name}.json"
@@ -187,11 +215,23 @@ def load(name: str | Path) -> dict[str, Any]:
             f"no committed run at {path}; run the matching driver in scripts/ to make it "
             "(its docstring gives the command)"
         )
-    record = json.loads(path.read_text())
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); re-run its script") from err
     prov = record.get("provenance") if isinstance(record, dict) else None
     if not isinstance(prov, dict):
         raise ValueError(f"{path} has no provenance object; re-run its script")
     missing = [key for key in REQUIRED if key not in prov]
     if missing:
         raise ValueError(f"{path}: provenance lacks {missing}; re-run its script")
+    seeds = prov["seeds"]
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+    ):
+        raise ValueError(
+            f"{path}: provenance seeds must be a non-empty list of ints, got {seeds!r}"
+        )
     return record

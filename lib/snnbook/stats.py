@@ -26,6 +26,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import torch
+
 from snnbook import checks
 
 __all__ = ["Comparison", "Summary", "compare", "summarize", "test_se"]
@@ -33,17 +36,46 @@ __all__ = ["Comparison", "Summary", "compare", "summarize", "test_se"]
 
 def test_se(accuracy: float, n_test: int) -> float:
     """Binomial standard error :math:`\\sqrt{p(1-p)/n}` of an accuracy measured on ``n_test`` images."""
-    p = checks.unit_interval("accuracy", accuracy)
+    p = checks.unit_interval("accuracy", accuracy, hint=_PERCENT_HINT)
     n = checks.positive_int("n_test", n_test)
     return math.sqrt(p * (1.0 - p) / n)
 
 
+_PERCENT_HINT = "pass accuracies as fractions (0.853), not percentages (85.3)"
+
+
+def _accuracies(values: object) -> tuple[float, ...]:
+    """One accuracy per seed, from a list, tuple, 1-D NumPy array or 1-D tensor."""
+    if isinstance(values, torch.Tensor | np.ndarray):
+        if values.ndim != 1:
+            raise ValueError(
+                f"values must be one accuracy per seed (1-D), got shape {tuple(values.shape)}"
+            )
+        values = values.tolist()
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise TypeError(
+            f"values must be a sequence of accuracies (one per seed), got {type(values).__name__}"
+        )
+    if len(values) == 0:
+        raise ValueError("values is empty; pass one accuracy per seed")
+    return tuple(
+        checks.unit_interval(f"values[{i}]", v, hint=_PERCENT_HINT) for i, v in enumerate(values)
+    )
+
+
 @dataclass(frozen=True)
 class Summary:
-    """Accuracy over seeds: mean, spread and both standard errors."""
+    """Accuracy over seeds: mean, spread and both standard errors.
+
+    Made by :func:`summarize`; constructing one directly checks the same things.
+    """
 
     values: tuple[float, ...]
     n_test: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", _accuracies(self.values))
+        object.__setattr__(self, "n_test", checks.positive_int("n_test", self.n_test))
 
     @property
     def k(self) -> int:
@@ -86,15 +118,11 @@ class Summary:
 
 
 def summarize(values: Sequence[float], n_test: int) -> Summary:
-    """A :class:`Summary` of accuracies (fractions in [0, 1]), one per seed, on ``n_test`` images."""
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise TypeError(
-            f"values must be a sequence of accuracies (one per seed), got {type(values).__name__}"
-        )
-    if len(values) == 0:
-        raise ValueError("values is empty; pass one accuracy per seed")
-    vals = tuple(checks.unit_interval(f"values[{i}]", v) for i, v in enumerate(values))
-    return Summary(vals, checks.positive_int("n_test", n_test))
+    """A :class:`Summary` of accuracies (fractions in [0, 1]), one per seed, on ``n_test`` images.
+
+    ``values`` is a list, tuple, 1-D NumPy array or 1-D tensor.
+    """
+    return Summary(_accuracies(values), checks.positive_int("n_test", n_test))
 
 
 @dataclass(frozen=True)
