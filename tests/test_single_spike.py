@@ -93,10 +93,12 @@ def test_filter_gradients_match_recursion(beta):
 
 
 def test_chunk_length_is_a_fixed_rule():
-    assert [chunk_length(t) for t in (1, 2, 25, 100, 101, 400, 1024)] == [1, 2, 5, 10, 11, 20, 32]
+    assert [chunk_length(t) for t in (1, 2, 25, 50, 100, 101, 400, 1024)] == [
+        1, 2, 5, 10, 10, 11, 20, 32,
+    ]  # fmt: skip
     for t in range(1, 300):
-        c = chunk_length(t)
-        assert c * c >= t > (c - 1) ** 2
+        c, root = chunk_length(t), math.isqrt(t - 1) + 1
+        assert root <= c <= 2 * root and (t % c == 0 or c == root)
 
 
 # ------------------------------------------------------------------ single-spike LIF
@@ -218,17 +220,32 @@ def test_sparse_linear_equals_dense_product():
     assert torch.equal(sparse_linear(torch.zeros(3, 784), fc.weight), torch.zeros(3, 50))
 
 
+@pytest.mark.parametrize("steps", [2, 25, 100])
+def test_sparse_latency_code_equals_dense(steps):
+    images = torch.rand(7, 1, 6, 6)
+    images[0] = 0.0  # a silent image
+    sparse = LatencyEncoder(steps, sparse=True)(images)
+    assert sparse.is_sparse and sparse.is_coalesced()
+    assert torch.equal(sparse.to_dense(), LatencyEncoder(steps)(images))
+    fc = torch.nn.Linear(36, 5)
+    torch.testing.assert_close(sparse_linear(sparse, fc.weight, fc.bias), fc(sparse.to_dense()))
+
+
 @pytest.mark.parametrize("layer", [SingleSpikeLinear, MultiSpikeLinear])
-def test_layers_same_with_sparse_or_dense_input_product(layer):
+@pytest.mark.parametrize("encoding", ["dense", "sparse COO"])
+def test_layers_same_with_sparse_or_dense_input_product(layer, encoding):
     torch.manual_seed(0)
     sparse, dense = layer(30, 10), layer(30, 10, sparse_input=False)
     dense.load_state_dict(sparse.state_dict())
-    x = LatencyEncoder(20)(torch.rand(6, 30))
+    images = torch.rand(6, 30)
+    x = LatencyEncoder(20, sparse=encoding == "sparse COO")(images)
+    x_dense = LatencyEncoder(20)(images)
     w = torch.randn(20, 6, 10)
     (sparse(x) * w).sum().backward()
-    (dense(x) * w).sum().backward()
-    assert torch.equal(sparse(x), dense(x))
+    (dense(x_dense) * w).sum().backward()
+    assert torch.equal(sparse(x), dense(x_dense))
     torch.testing.assert_close(sparse.fc.weight.grad, dense.fc.weight.grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(sparse.fc.bias.grad, dense.fc.bias.grad, rtol=1e-4, atol=1e-5)
 
 
 # ------------------------------------------------------------------ the networks
@@ -307,6 +324,9 @@ def _models():
             MultiSpikeLinear(16, 8), LeakyReadout(8, 3), encoder=LatencyEncoder(10)
         ),
         "no encoder": SpikingClassifier(SingleSpikeLinear(16, 8), LeakyReadout(8, 3)),
+        "sparse encoder": SpikingClassifier(
+            SingleSpikeLinear(16, 8), LeakyReadout(8, 3), encoder=LatencyEncoder(10, sparse=True)
+        ),
     }
 
 
@@ -414,6 +434,18 @@ BAD_INPUTS = [
         id="sparse-bias",
     ),
     refuse(
+        lambda: sparse_linear(torch.zeros(4, 5, device="meta"), torch.zeros(3, 5)),
+        ValueError,
+        "CPU",
+        id="sparse-meta",
+    ),
+    refuse(
+        lambda: sparse_linear(torch.zeros(4, 5).to_sparse(), torch.zeros(3, 5)),
+        ValueError,
+        "sparse x",
+        id="sparse-2d-coo",
+    ),
+    refuse(
         lambda: sparse_linear(torch.zeros(4, 5, dtype=torch.long), torch.zeros(3, 5)),
         TypeError,
         "x",
@@ -454,6 +486,7 @@ BAD_INPUTS = [
     refuse(lambda: LatencyEncoder(1), ValueError, "num_steps", id="enc-steps"),
     refuse(lambda: LatencyEncoder(10.0), TypeError, "num_steps", id="enc-steps-float"),
     refuse(lambda: LatencyEncoder(10, threshold=2.0), ValueError, "threshold", id="enc-thr"),
+    refuse(lambda: LatencyEncoder(10, sparse="yes"), TypeError, "sparse", id="enc-sparse"),
     refuse(lambda: LatencyEncoder(10)(torch.zeros(4)), ValueError, "images", id="enc-1d"),
     refuse(
         lambda: LatencyEncoder(10)(torch.zeros(4, 5, dtype=torch.uint8)),

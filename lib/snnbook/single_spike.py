@@ -58,12 +58,13 @@ That is about :math:`2\sqrt T` operations in sequence instead of ``T``, and abou
 three passes over memory, with no Python loop over time steps and no autograd
 graph: the backward pass is written by hand (the transposed filter is the same
 scan run backwards in time) and reuses the forward's buffer. The same scan with
-logical OR computes :math:`F`.
+maximum computes :math:`F`.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -71,7 +72,6 @@ import torch
 from matplotlib.figure import Figure
 from snntorch import surrogate
 from torch import nn
-from torch.nn import functional as F
 
 from . import checks
 from .lif import run_leaky
@@ -132,14 +132,17 @@ def _check_chunk(chunk: object) -> int | None:
 
 
 def chunk_length(steps: int) -> int:
-    r"""Chunk length of the scan for ``steps`` time steps: :math:`\lceil\sqrt{T}\,\rceil`.
+    r"""Chunk length of the scan for ``steps`` time steps: about :math:`\sqrt{T}`.
 
-    It balances the two sequential phases (``C - 1`` steps inside the chunks,
-    ``T / C - 1`` across them). A fixed rule, not a timing: the same input always
-    takes the same path.
+    The smallest divisor of ``T`` from :math:`c = \lceil\sqrt{T}\,\rceil` up to
+    :math:`2c` (so that no padding is needed), else :math:`c` itself. It balances
+    the two sequential phases (``C - 1`` steps inside the chunks, ``T / C - 1``
+    across them). A fixed rule, not a timing: the same input always takes the same
+    path.
     """
     steps = checks.positive_int("steps", steps)
-    return math.isqrt(steps - 1) + 1
+    root = math.isqrt(steps - 1) + 1
+    return next((c for c in range(root, 2 * root + 1) if steps % c == 0), root)
 
 
 # ------------------------------------------------------------------ the scan, in place
@@ -150,18 +153,26 @@ def _step_(dst: torch.Tensor, src: torch.Tensor, factor: float | torch.Tensor) -
         dst.add_(src, alpha=factor)
 
 
-def _scan_(buf: torch.Tensor, beta: float | torch.Tensor, size: int, *, reverse: bool = False):
+def _scan_(
+    buf: torch.Tensor,
+    beta: float | torch.Tensor,
+    size: int,
+    *,
+    reverse: bool = False,
+    inner: bool = True,
+) -> None:
     """In place over dim 0: ``buf[t] += beta * buf[t - 1]`` (``reverse``: ``buf[t + 1]``).
 
     ``buf`` has ``K * size`` rows (pad with zeros at the end: they change nothing
     before them, and a reverse scan of zeros stays zero). ``beta`` is a float or
-    a tensor that broadcasts against one row (shape () or (neurons,)).
+    a tensor that broadcasts against one row (shape () or (neurons,)). With
+    ``inner=False`` phase 1 is skipped (:func:`_scanned_copy` did it).
     """
     n_chunks = buf.shape[0] // size
     w = buf.view(n_chunks, size, *buf.shape[1:])
     last = size - 1
-    # 1. inside every chunk at once
-    for c in range(1, size) if not reverse else range(size - 2, -1, -1):
+    # 1. inside every chunk at once (``inner=False``: already done by the caller)
+    for c in (range(1, size) if not reverse else range(size - 2, -1, -1)) if inner else ():
         _step_(w[:, c], w[:, c - 1] if not reverse else w[:, c + 1], beta)
     if n_chunks == 1:
         return
@@ -179,16 +190,19 @@ def _scan_(buf: torch.Tensor, beta: float | torch.Tensor, size: int, *, reverse:
         w[:-1, 1:].addcmul_(growth.flip(0), w[1:, 0].unsqueeze(1))
 
 
-def _cumulative_or_(flags: torch.Tensor, size: int) -> None:
-    """In place over dim 0: ``flags[t] |= flags[t - 1]`` (the same three phases as :func:`_scan_`)."""
+def _running_max_(flags: torch.Tensor, size: int) -> None:
+    """In place over dim 0: ``flags[t] = max(flags[t], flags[t - 1])`` (0/1 floats: a running OR).
+
+    The same three phases as :func:`_scan_`, with ``max`` for ``+``.
+    """
     n_chunks = flags.shape[0] // size
     w = flags.view(n_chunks, size, *flags.shape[1:])
     for c in range(1, size):
-        w[:, c] |= w[:, c - 1]
+        torch.maximum(w[:, c], w[:, c - 1], out=w[:, c])
     for k in range(1, n_chunks):
-        w[k, size - 1] |= w[k - 1, size - 1]
+        torch.maximum(w[k, size - 1], w[k - 1, size - 1], out=w[k, size - 1])
     if n_chunks > 1:
-        w[1:, : size - 1] |= w[:-1, size - 1].unsqueeze(1)
+        torch.maximum(w[1:, : size - 1], w[:-1, size - 1].unsqueeze(1), out=w[1:, : size - 1])
 
 
 def _padded_copy(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -198,6 +212,31 @@ def _padded_copy(x: torch.Tensor, size: int) -> torch.Tensor:
     buf = x.new_empty((rows, *x.shape[1:]))
     buf[:steps].copy_(x)
     buf[steps:].zero_()
+    return buf
+
+
+def _scanned_copy(x: torch.Tensor, beta: float | torch.Tensor, size: int) -> torch.Tensor:
+    """:func:`_scan_` of a padded copy of ``x``; the copy is fused into phase 1 when no pad is needed.
+
+    Phase 1 then reads the input and writes the buffer in the same operation
+    (``buf[:, c] = x[:, c] + beta * buf[:, c - 1]``), one pass over memory fewer.
+    """
+    steps = x.shape[0]
+    if steps % size:
+        buf = _padded_copy(x, size)
+        _scan_(buf, beta, size)
+        return buf
+    buf = torch.empty_like(x, memory_format=torch.contiguous_format)
+    n_chunks = steps // size
+    w = buf.view(n_chunks, size, *x.shape[1:])
+    src = x.reshape(n_chunks, size, *x.shape[1:])
+    w[:, 0].copy_(src[:, 0])
+    for c in range(1, size):
+        if isinstance(beta, torch.Tensor):
+            torch.addcmul(src[:, c], w[:, c - 1], beta, out=w[:, c])
+        else:
+            torch.add(src[:, c], w[:, c - 1], alpha=beta, out=w[:, c])
+    _scan_(buf, beta, size, inner=False)
     return buf
 
 
@@ -213,9 +252,7 @@ class _LeakyFilter(torch.autograd.Function):
     @staticmethod
     def forward(ctx, currents, beta, size):  # noqa: ANN001, ANN205
         steps = currents.shape[0]
-        buf = _padded_copy(currents, size)
-        _scan_(buf, beta, size)
-        out = buf[:steps]
+        out = _scanned_copy(currents, beta, size)[:steps]
         ctx.size = size
         ctx.beta_is_tensor = isinstance(beta, torch.Tensor)
         ctx.save_for_backward(out, beta if ctx.beta_is_tensor else None)
@@ -271,30 +308,29 @@ def _surrogate_(x: torch.Tensor, threshold: float, slope: float) -> torch.Tensor
 class _FirstSpike(torch.autograd.Function):
     """Forward and hand-written backward of the single-spike layer (module docstring).
 
-    Forward: the no-reset membrane by the chunked scan, the candidates
-    ``V > theta``, their running OR ``F`` by the same scan, and the spikes
-    ``F[t] and not F[t-1]``. Saved for backward: the membrane buffer and ``F``
-    (one byte per entry). Backward, for the detached mask:
-    ``dL/dI = scan_reverse(dL/dS * sigma'(V - theta) * not F[t-1])``; for the
+    Forward: the no-reset membrane ``V`` by the chunked scan, the candidates
+    ``V > theta`` and their running OR ``F`` by the same scan (as 0/1 floats, so
+    that every later pass is a plain vectorised multiply or subtract), and the
+    spikes ``F[t] - F[t-1]``. Saved for backward: the membrane buffer and ``F``.
+    Backward, for the detached mask:
+    ``dL/dI = scan_reverse(dL/dS * sigma'(V - theta) * (1 - F[t-1]))``; for the
     straight-through selection the incoming gradient is first summed twice
     backwards in time (the ``(t - s + 1)`` weights) and not masked. The work is
-    done in place in the forward's buffer; the backward can therefore run only
+    done in place in the forward's buffers; the backward can therefore run only
     once per forward.
     """
 
     @staticmethod
     def forward(ctx, currents, beta, threshold, slope, size, selection):  # noqa: ANN001, ANN205
         steps = currents.shape[0]
-        buf = _padded_copy(currents, size)
-        _scan_(buf, beta, size)
-        fired = buf > threshold
-        _cumulative_or_(fired, size)
-        spikes = torch.empty_like(currents)
-        spikes[0].copy_(fired[0])
-        if steps > 1:
-            spikes[1:].copy_(fired[1:steps] > fired[: steps - 1])
+        buf = _scanned_copy(currents, beta, size)
+        flags = torch.gt(buf, threshold).to(buf.dtype)  # candidates, then "crossed yet?"
+        _running_max_(flags, size)
+        spikes = torch.empty_like(currents, memory_format=torch.contiguous_format)
+        spikes[0].copy_(flags[0])
+        torch.sub(flags[1:steps], flags[: steps - 1], out=spikes[1:])
         ctx.beta_is_tensor = isinstance(beta, torch.Tensor)
-        ctx.save_for_backward(buf, fired, beta if ctx.beta_is_tensor else None)
+        ctx.save_for_backward(buf, flags, beta if ctx.beta_is_tensor else None)
         ctx.options = (beta, threshold, slope, size, selection, steps)
         ctx.used = False
         return spikes
@@ -307,7 +343,7 @@ class _FirstSpike(torch.autograd.Function):
                 "run the forward again instead of retain_graph=True"
             )
         ctx.used = True
-        buf, fired, beta_t = ctx.saved_tensors
+        buf, flags, beta_t = ctx.saved_tensors
         beta, threshold, slope, size, selection, steps = ctx.options
         if ctx.beta_is_tensor:
             beta = beta_t
@@ -317,8 +353,8 @@ class _FirstSpike(torch.autograd.Function):
             lam = buf  # reuse the membrane's buffer
             h = _surrogate_(lam[:steps], threshold, slope)
             torch.div(grad, h, out=h)
-            if steps > 1:
-                h[1:].masked_fill_(fired[: steps - 1], 0.0)
+            if steps > 1:  # zero after the first spike: multiply by 1 - F[t-1]
+                h[1:].addcmul_(h[1:], flags[: steps - 1], value=-1.0)
             lam[steps:].zero_()
         else:  # straight through the selection: (t - s + 1)-weighted sums of later gradients
             lam = _padded_copy(grad, size)
@@ -443,18 +479,82 @@ def first_spike_times(spikes: torch.Tensor) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------ the input product
+def _row_pointers(rows: torch.Tensor, n_rows: int) -> torch.Tensor:
+    """CSR row pointers of sorted row indices: ``ptr[r]`` is where row ``r`` starts."""
+    ptr = rows.new_zeros(n_rows + 1)
+    torch.cumsum(torch.bincount(rows, minlength=n_rows), 0, out=ptr[1:])
+    return ptr
+
+
+def _csr(ptr: torch.Tensor, cols: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]):
+    """A CSR matrix, without PyTorch's one-time notice that sparse CSR support is in beta."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(ptr, cols, values, shape, check_invariants=False)
+
+
+class _SparseProduct(torch.autograd.Function):
+    """``bias + S W^T`` for a sparse ``S`` given by its nonzeros, rows sorted (CSR products).
+
+    Backward: ``dL/dW = (S^T G)^T`` with ``S^T`` rebuilt in CSR form (entries
+    sorted by column), ``dL/db = sum of G``; ``S`` itself gets no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, rows, cols, values, n_rows, weight, bias):  # noqa: ANN001, ANN205
+        n_in = weight.shape[1]
+        s = _csr(_row_pointers(rows, n_rows), cols, values, (n_rows, n_in))
+        wt = weight.t().contiguous()
+        out = s @ wt if bias is None else torch.addmm(bias, s, wt)
+        ctx.save_for_backward(rows, cols, values)
+        ctx.sizes = (n_rows, n_in)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        rows, cols, values = ctx.saved_tensors
+        n_rows, n_in = ctx.sizes
+        grad_w = grad_b = None
+        if ctx.needs_input_grad[4]:
+            order = torch.argsort(cols, stable=True)
+            st = _csr(_row_pointers(cols[order], n_in), rows[order], values[order], (n_in, n_rows))
+            grad_w = (st @ grad.contiguous()).t()
+        if ctx.needs_input_grad[5]:
+            grad_b = grad.sum(0)
+        return None, None, None, None, grad_w, grad_b
+
+
+def _sparse_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None):
+    """The product from the nonzeros of ``x``: a sparse COO tensor's own, or found by ``nonzero``."""
+    *lead, n_in = x.shape
+    n_rows = math.prod(lead)
+    if x.is_sparse:  # coalesced COO (T, batch, features): rows sorted, as LatencyEncoder makes it
+        x = x.coalesce()
+        idx = x.indices()
+        rows, cols, values = idx[0] * lead[1] + idx[1], idx[2], x.values()
+    else:
+        flat = x.reshape(n_rows, n_in)
+        rows, cols = flat.nonzero(as_tuple=True)
+        values = flat[rows, cols]
+    out = _SparseProduct.apply(rows, cols, values, n_rows, weight, bias)
+    return out.reshape(*lead, weight.shape[0])
+
+
 def sparse_linear(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
 ) -> torch.Tensor:
     r"""``F.linear(x, weight, bias)`` computed from the nonzero entries of ``x`` only.
 
     A spike raster is mostly zeros: a latency-coded image fires each pixel at
-    most once in ``T`` steps. Row ``r`` of the result is
-    :math:`b + \sum_{j:\,x_{rj} \ne 0} x_{rj} W_{:,j}`, gathered with
-    :func:`torch.nn.functional.embedding_bag` (one "bag" of weight columns per
-    row), so the work grows with the number of spikes, not with ``T``. Exact up
-    to float rounding; differentiable in ``weight`` and ``bias``. ``x`` must not
-    require a gradient (its zero entries would get none): use ``F.linear`` there.
+    most once in ``T`` steps. With ``x`` in compressed sparse row form, row ``r``
+    of the result is :math:`b + \sum_{j:\,x_{rj} \ne 0} x_{rj} W_{:,j}`, a sparse
+    times dense product whose work grows with the number of spikes, not with
+    ``T``. ``x`` may be dense (its nonzeros are found first, one pass over it) or
+    a sparse COO tensor ``(T, batch, features)`` such as
+    ``LatencyEncoder(T, sparse=True)`` makes. Exact up to float rounding;
+    differentiable in ``weight`` and ``bias``. ``x`` must not require a gradient
+    (its zero entries would get none): use ``F.linear`` there. CPU only (on a GPU
+    the dense product is the fast one).
     """
     x = checks.tensor("x", x, kind="float", hint="pass spikes (..., features) as floats")
     weight = checks.tensor("weight", weight, ndim=2, kind="float")
@@ -463,6 +563,8 @@ def sparse_linear(
             f"x has {x.shape[-1]} features but weight expects {weight.shape[1]}; "
             "pass weight of shape (out_features, in_features)"
         )
+    if x.is_sparse and x.dim() != 3:
+        raise ValueError(f"a sparse x must be (T, batch, features), got shape {tuple(x.shape)}")
     if bias is not None:
         checks.tensor("bias", bias, shape=(weight.shape[0],), kind="float")
     if x.requires_grad:
@@ -470,31 +572,25 @@ def sparse_linear(
             "x requires a gradient, which sparse_linear does not give; use F.linear for "
             "inputs that are trained through"
         )
+    if x.device.type != "cpu" or weight.device.type != "cpu":
+        raise ValueError(
+            f"sparse_linear runs on the CPU, got x on {x.device} and weight on "
+            f"{weight.device}; use F.linear on other devices"
+        )
     return _sparse_linear(x, weight, bias)
 
 
-def _sparse_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None):
-    flat = x.reshape(-1, x.shape[-1])
-    rows, cols = flat.nonzero(as_tuple=True)
-    counts = torch.bincount(rows, minlength=flat.shape[0])
-    offsets = counts.cumsum(0) - counts
-    out = F.embedding_bag(
-        cols, weight.t(), offsets, mode="sum", per_sample_weights=flat[rows, cols]
-    )
-    if bias is not None:
-        out = out + bias
-    return out.reshape(*x.shape[:-1], weight.shape[0])
-
-
 def _input_product(fc: nn.Linear, x: torch.Tensor, sparse_input: bool) -> torch.Tensor:
-    """``fc(x)``; through :func:`sparse_linear` on a CPU for a sparse input that needs no gradient.
+    """``fc(x)``; from the nonzeros only (:func:`sparse_linear`) on a CPU when asked.
 
     On a GPU (or PyTorch's meta device) the dense product is the fast one, and
-    ``nonzero`` would wait for the device, so the dense product is used there.
+    finding the nonzeros would wait for the device, so the dense product is used
+    there. A sparse ``x`` is always accepted.
     """
-    if sparse_input and x.device.type == "cpu" and not x.requires_grad:
+    on_cpu = x.device.type == "cpu" and fc.weight.device.type == "cpu"
+    if (sparse_input or x.is_sparse) and on_cpu and not x.requires_grad:
         return _sparse_linear(x, fc.weight, fc.bias)
-    return fc(x)
+    return fc(x.to_dense() if x.is_sparse else x)
 
 
 # ------------------------------------------------------------------ layers
@@ -657,28 +753,44 @@ class LatencyEncoder(nn.Module):
     pixels first; pixels below ``threshold`` stay silent. The same spikes as
     :func:`snnbook.data.latency_encode` (snnTorch's linear, normalised latency
     code; a test checks it), written as one ``scatter`` because the snnTorch
-    encoder is slow on a CPU (about half a second for 128 images). The range of
-    the input is not checked here (that would read the tensor back from the
-    device on every call); :func:`snnbook.data.load_fashion_mnist` gives [0, 1].
+    encoder is slow on a CPU (about half a second for 128 images). With
+    ``sparse=True`` (and on a CPU) the spikes come as a coalesced sparse COO
+    tensor, which :class:`SingleSpikeLinear` and :class:`MultiSpikeLinear`
+    multiply without ever writing the ``T x batch x pixels`` zeros; call
+    ``.to_dense()`` to look at it. The range of the input is clamped, not checked
+    (that would read the tensor back from the device on every call);
+    :func:`snnbook.data.load_fashion_mnist` gives [0, 1].
     """
 
-    def __init__(self, num_steps: int, *, threshold: float = 0.01) -> None:
+    def __init__(self, num_steps: int, *, threshold: float = 0.01, sparse: bool = False) -> None:
         super().__init__()
         self.num_steps = checks.integer(
             "num_steps", num_steps, low=2, hint="a latency code needs at least 2 steps"
         )
         self.threshold = checks.unit_interval("threshold", threshold)
+        self.sparse = checks.boolean("sparse", sparse)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Spikes ``(num_steps, batch, pixels)``."""
+        """Spikes ``(num_steps, batch, pixels)``, dense or sparse COO."""
         images = checks.tensor(
             "images", images, ndim=(2, 3, 4), kind="float", hint="pass a batch (batch, ...)"
         )
         flat = images.reshape(len(images), -1)
         times = torch.round((1 - flat.clamp(0, 1)) * (self.num_steps - 1)).long()
-        fires = (flat >= self.threshold).to(flat.dtype)
+        fires = flat >= self.threshold
+        if self.sparse and flat.device.type == "cpu":
+            batch, pixels = flat.shape
+            sample, pixel = fires.nonzero(as_tuple=True)
+            step = times[sample, pixel]
+            order = torch.argsort(step * batch + sample, stable=True)  # (t, b, p) order
+            indices = torch.stack([step[order], sample[order], pixel[order]])
+            values = flat.new_ones(len(order))
+            shape = (self.num_steps, batch, pixels)
+            return torch.sparse_coo_tensor(
+                indices, values, shape, is_coalesced=True, check_invariants=False
+            )
         spikes = flat.new_zeros(self.num_steps, *flat.shape)
-        return spikes.scatter_(0, times[None], fires[None])
+        return spikes.scatter_(0, times[None], fires[None].to(flat.dtype))
 
 
 class SpikingClassifier(nn.Module):
@@ -776,11 +888,12 @@ def plot_chunked_scan(steps: int = 16, chunk: int = 4) -> Figure:
     n_chunks = steps // chunk
     fig, axes = plt.subplots(3, 1, figsize=(8.0, 4.8), constrained_layout=True)
     titles = (
-        f"1. inside the chunks: {chunk - 1} operations, each on one position of all "
-        f"{n_chunks} chunks",
-        f"2. across the chunks: {n_chunks - 1} operations on the chunks' last steps "
-        f"(decay beta^{chunk})",
-        "3. fix-up: one operation adds beta^(c+1) x the entering state to every position c",
+        f"1. inside the chunks: {chunk - 1} operations in sequence; one colour = one operation "
+        f"on the same position of all {n_chunks} chunks",
+        f"2. across the chunks: {n_chunks - 1} operations in sequence on the chunks' last steps, "
+        rf"decay $\beta^{{{chunk}}}$",
+        r"3. fix-up: one operation adds $\beta^{c+1}\times$ the entering state to every "
+        "position c of every chunk",
     )
     shades = [COLORS[i % len(COLORS)] for i in (0, 2, 4, 3, 5)]
 

@@ -95,7 +95,7 @@ def make_network(arm: str, seed: int, recipe: Mapping[str, Any] = FMNIST) -> Spi
             n_in, n_hidden, beta=recipe["beta"], selection=ARMS[kind]["selection"]
         )
     readout = LeakyReadout(n_hidden, recipe["classes"], beta=recipe["readout_beta"], reduce="mean")
-    encoder = LatencyEncoder(recipe["steps"]) if n_in == 784 else None
+    encoder = LatencyEncoder(recipe["steps"], sparse=True) if n_in == 784 else None
     return SpikingClassifier(hidden, readout, encoder)
 
 
