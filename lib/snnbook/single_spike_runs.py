@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from IPython.display import HTML
+from matplotlib.figure import Figure
 
 from snnbook import checks, stats, tables, training
 from snnbook.single_spike import (
@@ -41,6 +42,8 @@ __all__ = [
     "accuracy_table",
     "layer_speed_table",
     "step_speed_table",
+    "SPEED_CASES",
+    "plot_speed_record",
 ]
 
 #: The three arms: hidden layer kind and selection gradient.
@@ -60,7 +63,7 @@ FMNIST: dict[str, Any] = {
     "readout_beta": 1.0,
     "lr": 2e-3,
     "batch": 128,
-    "epochs": 12,
+    "epochs": 2,
 }
 
 #: The spike-timing task's recipe (16 inputs, 8 classes, 40 steps; snnbook.data.spike_timing_task).
@@ -300,3 +303,56 @@ def step_speed_table(rows: Sequence[Mapping[str, Any]], *, caption: str = "") ->
         },
         caption=caption or None,
     )
+
+
+#: The cases of :func:`plot_speed_record`.
+SPEED_CASES = (
+    "dynamics, 16 x 100",
+    "dynamics, 128 x 400",
+    "training step, sparse product",
+    "training step, dense product",
+)
+
+
+def plot_speed_record(record: Mapping[str, Any], case: str = SPEED_CASES[1]) -> Figure:
+    """Times of ``scripts/single_spike_speed.py`` against ``T`` for one ``case`` (log-log).
+
+    ``"dynamics, B x N"``: forward + backward of the neuron dynamics alone for batch
+    ``B`` and ``N`` neurons; ``"training step, ..."``: a whole training step of the
+    784-400-10 network, with the sparse or the dense input product, whose time alone
+    is drawn dashed. The parallel layer's speed-up over the loop is written at each point.
+    """
+    import matplotlib.pyplot as plt
+
+    from snnbook.plotting import COLORS
+
+    case = checks.one_of("case", case, SPEED_CASES)
+    fig, ax = plt.subplots(figsize=(7.0, 3.4), constrained_layout=True)
+    names = {"parallel": "parallel single-spike", "loop": "single-spike loop",
+             "leaky": "snn.Leaky loop"}  # fmt: skip
+    if case.startswith("dynamics"):
+        batch, neurons = (int(v) for v in case.split(", ")[1].split(" x "))
+        rows = [r for r in record["layers"] if (r["batch"], r["neurons"]) == (batch, neurons)]
+        key = "{}_ms"
+        title = f"neuron dynamics alone, batch {batch} x {neurons} neurons (forward + backward)"
+    else:
+        kind = case.split(", ")[1].split()[0]
+        rows = list(record["steps"])
+        key = "step_{}_" + kind + "_ms"
+        title = f"one training step of 784-400-10, batch 128, {kind} input product"
+    steps = [r["T"] for r in rows]
+    for color, (method, label) in zip(COLORS, names.items(), strict=False):
+        ax.plot(steps, [r[key.format(method)] for r in rows], "o-", color=color, label=label)
+    if not case.startswith("dynamics"):
+        ax.plot(steps, [r[f"product_{kind}_ms"] for r in rows], "k--", lw=1,
+                label="input product alone")  # fmt: skip
+    for r in rows:
+        ratio = r[key.format("loop")] / r[key.format("parallel")]
+        ax.annotate(f"{ratio:.1f}x", (r["T"], r[key.format("parallel")]), fontsize=8,
+                    textcoords="offset points", xytext=(0, -12), ha="center")  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel="time steps T", ylabel="ms (best of repeats)")
+    ax.set_xticks(steps, [str(s) for s in steps])
+    ax.minorticks_off()
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
