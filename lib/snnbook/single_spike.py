@@ -944,10 +944,11 @@ def plot_speedups(
     import matplotlib.pyplot as plt
 
     steps = [checks.positive_int("steps", s) for s in steps]
-    fig, ax = plt.subplots(figsize=(7.5, 3.4), constrained_layout=True)
-    for name, values in speedups.items():
+    for name, values in speedups.items():  # checked before a figure is opened
         if len(values) != len(steps):
             raise ValueError(f"speedups[{name!r}] has {len(values)} values for {len(steps)} steps")
+    fig, ax = plt.subplots(figsize=(7.5, 3.4), constrained_layout=True)
+    for name, values in speedups.items():
         ax.plot(steps, list(values), "o-", label=name)
     ax.axhline(1.0, color="grey", ls="--", lw=1)
     ax.set(xscale="log", yscale="log", xlabel="time steps T", ylabel="speedup (x)")
