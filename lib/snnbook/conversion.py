@@ -20,15 +20,34 @@ rate therefore approximates :math:`\mathrm{ReLU}(I)/\theta_l` (up to
 :math:`U_T / (\theta_l T)`), which is why the ANN's weights carry over. The
 output layer does not spike: it accumulates :math:`\sum_t W^L o^{L-1}_t`,
 which plays the role of the logits. Pixels enter as a constant current
-(``input_encoding="direct"``) or as Bernoulli spikes of rate ``x``
-(``"rate"``; the paper's Poisson code for inputs in [0, 1]).
+(``input_encoding="direct"``) or as Poisson spikes (``"rate"``): at every step
+:math:`x^{\text{in}}_t = \mathrm{sign}(x)\,\mathbb 1[u_t \le |x|]` with
+:math:`u_t` uniform in [0, 1], the code of the reference implementation
+(``PoissonGenerator`` in ``self_models/vgg_spiking.py``); for pixels in
+[0, 1] these are Bernoulli spikes of rate ``x``.
+
+One deviation from the reference code: there a neuron compares the membrane
+of the *previous* step with its threshold before adding this step's current,
+so a spike reaches the next layer one step later per layer. Here a current
+can cross all layers within one step, which matters at the few steps
+(4 to 8) that the book trains at and not at the paper's 100 to 250.
 
 **Threshold balancing** is done on the spiking network, layer by layer: with
 the earlier layers already spiking at their balanced thresholds, run the
 network on calibration images and set :math:`\theta_l` to the largest input
 current layer ``l`` receives over steps, images and neurons (the paper), or
-to a high percentile of it (a robust variant that ignores rare outliers).
-For training at few time steps the paper then scales all thresholds by 0.7.
+to a high percentile of it (the robust rule of Rueckauer et al. 2017, which
+ignores rare outliers). For training at few time steps the paper then scales
+all thresholds by 0.7.
+
+Scales compose across layers. Balanced this way, layer ``l`` fires at about
+:math:`a_l / \lambda_l`, where :math:`a_l` is the ANN's activation and
+:math:`\lambda_l` its largest value (the thresholds' running product equals
+:math:`\lambda_l`): each layer's rate is its activation normalised by the
+layer's maximum. Multiplying *every* threshold by ``s`` multiplies the rate of
+layer ``l`` by :math:`s^{-l}`, since each layer also receives the faster
+spikes of the one below; the rate code's ceiling of one spike per step then
+clips the deep layers first.
 
 **STDB.** The spike function is a step, so its derivative is replaced by a
 function of the time since the neuron last fired,
@@ -40,30 +59,37 @@ function of the time since the neuron last fired,
 
 with :math:`\alpha = 0.3`, :math:`\beta = 0.01`. A neuron that never fired
 has :math:`t_{\text{last}} = -1000` (as in the reference code), so its
-gradient is about :math:`\alpha e^{-10} \approx 10^{-5}`. The alternative is
-the piecewise-linear surrogate
-:math:`\partial o/\partial v = \alpha \max(0, 1 - |v|)`.
+gradient is about :math:`\alpha e^{-10} \approx 10^{-5}`. The alternative,
+and the reference code's default (``--activation Linear`` in ``snn.py``), is
+the piecewise-linear surrogate :math:`\partial o/\partial v = \alpha \max(0, 1 - |v|)`.
+
+Every function runs on the device and dtype of its input (CPU, CUDA, MPS);
+nothing in a forward pass reads values back to the host.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from snnbook import checks
+
 __all__ = [
     "stdb_spike",
     "linear_spike",
+    "poisson_spikes",
     "IFNeuron",
     "SpikingNetwork",
     "to_spiking",
     "balance_thresholds",
     "convert",
+    "rescaled",
     "NEVER_FIRED",
     "plot_tradeoff",
 ]
@@ -75,6 +101,7 @@ _SUPPORTED = (nn.Conv2d, nn.Linear, nn.ReLU, nn.AvgPool2d, nn.Flatten)
 _WEIGHTED = (nn.Conv2d, nn.Linear)
 _SURROGATES = ("stdb", "linear")
 _ENCODINGS = ("direct", "rate")
+_METHODS = ("max", "percentile")
 
 
 # ------------------------------------------------------------------ surrogates
@@ -108,9 +135,10 @@ class _LinearSpike(torch.autograd.Function):
         return grad_output * ctx.alpha * (1 - v.abs()).clamp(min=0), None
 
 
-def _check_positive(name: str, value: float) -> None:
-    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+def _alpha_beta(alpha: object, beta: object) -> tuple[float, float]:
+    alpha = checks.positive("alpha", alpha, hint="the paper uses alpha = 0.3")
+    beta = checks.number("beta", beta, low=0.0, hint="the paper uses beta = 0.01")
+    return alpha, beta
 
 
 def stdb_spike(
@@ -123,16 +151,15 @@ def stdb_spike(
     backward pass uses :math:`\partial o / \partial v = \alpha e^{-\beta\,dt}`
     (Rathi et al. 2020; defaults from the paper). No gradient flows to ``dt``.
     """
-    if not isinstance(v, torch.Tensor) or not isinstance(dt, torch.Tensor):
-        raise TypeError("stdb_spike expects tensors v and dt")
+    checks.tensor("v", v, kind="float")
+    checks.tensor("dt", dt, kind="real")
     if v.shape != dt.shape:
         raise ValueError(
-            f"v and dt must have the same shape, got {tuple(v.shape)} and {tuple(dt.shape)}"
+            f"v and dt must have the same shape, got {tuple(v.shape)} and {tuple(dt.shape)}; "
+            "pass one time-since-last-spike per neuron"
         )
-    _check_positive("alpha", alpha)
-    if not isinstance(beta, int | float) or beta < 0:
-        raise ValueError(f"beta must be a non-negative number, got {beta!r}")
-    return _STDBSpike.apply(v, dt.to(v.dtype), float(alpha), float(beta))
+    alpha, beta = _alpha_beta(alpha, beta)
+    return _STDBSpike.apply(v, dt.to(v.dtype), alpha, beta)
 
 
 def linear_spike(v: torch.Tensor, *, alpha: float = 0.3) -> torch.Tensor:
@@ -140,15 +167,35 @@ def linear_spike(v: torch.Tensor, *, alpha: float = 0.3) -> torch.Tensor:
 
     Backward: :math:`\partial o / \partial v = \alpha \max(0, 1 - |v|)`, a
     triangle around the threshold (``v = 0``); ``alpha = 0.3`` as in the
-    reference implementation of Rathi et al. (2020).
+    reference implementation of Rathi et al. (2020), where it is the default.
     """
-    if not isinstance(v, torch.Tensor):
-        raise TypeError("linear_spike expects a tensor v")
-    _check_positive("alpha", alpha)
-    return _LinearSpike.apply(v, float(alpha))
+    checks.tensor("v", v, kind="float")
+    alpha = checks.positive("alpha", alpha, hint="the reference code uses alpha = 0.3")
+    return _LinearSpike.apply(v, alpha)
+
+
+def poisson_spikes(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""One step of the reference code's Poisson input: :math:`\mathrm{sign}(x)\,\mathbb 1[u \le |x|]`.
+
+    ``u`` is uniform in [0, 1] (drawn with ``generator`` if given, on ``x``'s
+    device), so a pixel of value ``x`` in [-1, 1] fires with probability
+    ``|x|`` and sign ``sign(x)``; values beyond [-1, 1] fire at every step.
+    """
+    checks.tensor("x", x, kind="float")
+    u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return (u <= x.abs()).to(x.dtype) * x.sign()
 
 
 # ---------------------------------------------------------------------- neuron
+def _surrogate(surrogate: object) -> str:
+    return checks.one_of(
+        "surrogate",
+        surrogate,
+        _SURROGATES,
+        hint="'stdb' (Rathi et al.'s spike-time surrogate) or 'linear' (piecewise-linear)",
+    )
+
+
 class IFNeuron(nn.Module):
     r"""Integrate-and-fire neuron with soft (subtractive) reset.
 
@@ -169,44 +216,53 @@ class IFNeuron(nn.Module):
         beta: float = 0.01,
     ) -> None:
         super().__init__()
-        _check_positive("threshold", threshold)
-        if surrogate not in _SURROGATES:
-            raise ValueError(f"surrogate must be one of {_SURROGATES}, got {surrogate!r}")
-        _check_positive("alpha", alpha)
-        self.surrogate, self.alpha, self.beta = surrogate, alpha, beta
-        self.register_buffer("threshold", torch.tensor(float(threshold)))
+        threshold = checks.positive("threshold", threshold)
+        self.surrogate = _surrogate(surrogate)
+        self.alpha, self.beta = _alpha_beta(alpha, beta)
+        self.register_buffer("threshold", torch.tensor(threshold))
 
     def extra_repr(self) -> str:
-        return f"threshold={self.threshold.item():.4g}, surrogate={self.surrogate!r}"
+        if self.threshold.device.type == "meta":
+            return f"surrogate={self.surrogate!r}"
+        return f"threshold={float(self.threshold):.4g}, surrogate={self.surrogate!r}"
 
     def forward(
         self,
         current: torch.Tensor,
-        state: tuple[torch.Tensor, torch.Tensor] | None,
+        state: tuple[torch.Tensor, torch.Tensor | None] | None,
         t: int,
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor | None]]:
         """Advance one step ``t``; ``state`` is ``(membrane, last_spike_time)`` or None at t = 0.
 
         Without autograd (``torch.no_grad``) the last spike times are not
         tracked (they only shape the STDB gradient) and stay None.
         """
+        checks.tensor("current", current, kind="float")
+        t = checks.nonnegative_int("t", t, hint="pass the index of the time step, 0, 1, 2, ...")
         if state is None:
             mem, last = torch.zeros_like(current), None
-        else:
+        elif isinstance(state, tuple) and len(state) == 2:
             mem, last = state
+            checks.tensor("state[0] (membrane)", mem, shape=tuple(current.shape))
+        else:
+            raise TypeError(
+                f"state must be None or the (membrane, last_spike_time) tuple this neuron "
+                f"returned, got {type(state).__name__}"
+            )
+        threshold = self.threshold.to(current.dtype)
         mem = mem + current
         if not torch.is_grad_enabled():  # inference: no surrogate, no spike-time bookkeeping
-            spikes = (mem >= self.threshold).to(mem.dtype)
-            return spikes, (mem - self.threshold * spikes, last)
+            spikes = (mem >= threshold).to(mem.dtype)
+            return spikes, (mem - threshold * spikes, last)
         if last is None:
             last = torch.full_like(current, NEVER_FIRED)
-        v = mem / self.threshold - 1
+        v = mem / threshold - 1
         if self.surrogate == "stdb":
             spikes = stdb_spike(v, t - last, alpha=self.alpha, beta=self.beta)
         else:
             spikes = linear_spike(v, alpha=self.alpha)
         fired = spikes.detach()
-        mem = mem - self.threshold * fired
+        mem = mem - threshold * fired
         last = torch.where(fired > 0, float(t), last)
         return spikes, (mem, last)
 
@@ -217,24 +273,34 @@ class SpikingNetwork(nn.Module):
 
     ``forward(x)`` returns the output layer's accumulated current
     :math:`\\sum_t W^L o^{L-1}_t` of shape ``(batch, classes)``, and stores the
-    mean number of spikes per image in ``spikes_per_image``. ``trace`` returns
-    the same quantities after every step, for accuracy-versus-latency curves.
-    Build it with :func:`to_spiking` or :func:`convert`.
+    mean number of spikes per image in ``spikes_per_image`` (a 0-d tensor on
+    the input's device; read it with ``float(...)``). ``trace`` returns the
+    same quantities after every step, for accuracy-versus-latency curves, and
+    ``layer_rates`` the firing rate of each spiking layer. Build it with
+    :func:`to_spiking` or :func:`convert`.
     """
 
     def __init__(self, layers: Sequence[nn.Module], *, num_steps: int, input_encoding: str) -> None:
         super().__init__()
-        _check_steps(num_steps)
-        if input_encoding not in _ENCODINGS:
-            raise ValueError(f"input_encoding must be one of {_ENCODINGS}, got {input_encoding!r}")
+        if isinstance(layers, nn.Module) or not isinstance(layers, Sequence | nn.ModuleList):
+            raise TypeError(
+                f"layers must be a list of modules, got {type(layers).__name__}; "
+                "build the network with to_spiking(ann)"
+            )
+        for i, m in enumerate(layers):
+            if not isinstance(m, nn.Module):
+                raise TypeError(f"layers[{i}] must be an nn.Module, got {type(m).__name__}")
         self.layers = nn.ModuleList(layers)
-        self.num_steps = num_steps
-        self.input_encoding = input_encoding
-        self.spikes_per_image = float("nan")
+        self.num_steps = checks.positive_int("num_steps", num_steps)
+        self.input_encoding = checks.one_of(
+            "input_encoding", input_encoding, _ENCODINGS, hint="'direct' (currents) or 'rate'"
+        )
+        self.spikes_per_image: torch.Tensor | None = None
         first = next((i for i, m in enumerate(self.layers) if isinstance(m, IFNeuron)), None)
         if first is None:
             raise ValueError(
-                "a SpikingNetwork needs at least one IFNeuron layer; build it with to_spiking"
+                "layers must hold at least one IFNeuron layer (a SpikingNetwork needs "
+                "spiking layers); build it with to_spiking"
             )
         self._first = first
 
@@ -245,99 +311,126 @@ class SpikingNetwork(nn.Module):
 
     @property
     def thresholds(self) -> list[float]:
-        """Current thresholds, one per spiking layer."""
-        return [n.threshold.item() for n in self.neurons]
+        """Current thresholds, one per spiking layer (read back to the host)."""
+        return [float(n.threshold) for n in self.neurons]
 
     def set_surrogate(self, surrogate: str, *, alpha: float = 0.3, beta: float = 0.01) -> None:
         """Use ``surrogate`` (``"stdb"`` or ``"linear"``) in every spiking layer."""
-        if surrogate not in _SURROGATES:
-            raise ValueError(f"surrogate must be one of {_SURROGATES}, got {surrogate!r}")
-        _check_positive("alpha", alpha)
+        surrogate = _surrogate(surrogate)
+        alpha, beta = _alpha_beta(alpha, beta)
         for n in self.neurons:
             n.surrogate, n.alpha, n.beta = surrogate, alpha, beta
 
+    def _check_input(self, x: object) -> torch.Tensor:
+        return checks.tensor(
+            "x", x, ndim=(2, 3, 4, 5), kind="float", hint="pass a batch of images (batch, ...)"
+        )
+
     def _steps(
         self, x: torch.Tensor, num_steps: int, stop: IFNeuron | None = None
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    ) -> Iterator[tuple[torch.Tensor, list[torch.Tensor]]]:
         """Yield ``(current, spikes)`` per step.
 
         ``current`` is what reaches ``stop`` (the output layer when None);
-        ``spikes`` is the per-image spike count of the layers before it.
+        ``spikes`` lists the (detached) spikes of each spiking layer before it.
         """
-        if x.dim() < 2:
-            raise ValueError(f"x must be a batch (batch, ...), got shape {tuple(x.shape)}")
         prefix = nn.Sequential(*self.layers[: self._first])
         static = prefix(x) if self.input_encoding == "direct" else None
-        states: dict[int, tuple[torch.Tensor, torch.Tensor] | None] = {}
+        states: dict[int, tuple[torch.Tensor, torch.Tensor | None] | None] = {}
         for t in range(num_steps):
-            h = static if static is not None else prefix(torch.bernoulli(x.clamp(0, 1)))
-            count = torch.zeros(len(x))
+            h = static if static is not None else prefix(poisson_spikes(x))
+            spikes = []
             for i in range(self._first, len(self.layers)):
                 layer = self.layers[i]
                 if isinstance(layer, IFNeuron):
                     if layer is stop:
                         break
                     h, states[i] = layer(h, states.get(i), t)
-                    count = count + h.detach().flatten(1).sum(1)
+                    spikes.append(h.detach())
                 else:
                     h = layer(h)
-            yield h, count
+            yield h, spikes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Accumulated output current over ``num_steps`` steps, ``(batch, classes)``."""
+        x = self._check_input(x)
         total, spikes = 0, 0
-        for out, count in self._steps(x, self.num_steps):
+        for out, layer_spikes in self._steps(x, self.num_steps):
             total = total + out
-            spikes = spikes + count
-        self.spikes_per_image = float(spikes.mean())
+            spikes = spikes + sum(s.flatten(1).sum(1) for s in layer_spikes)
+        self.spikes_per_image = spikes.mean()
         return total
+
+    def _check_values(self, x: torch.Tensor) -> None:
+        if self.input_encoding == "rate":
+            checks.finite_values(
+                "x", x, low=-1.0, high=1.0, hint="the Poisson code takes pixels in [-1, 1]"
+            )
+        else:
+            checks.finite_values("x", x)
 
     @torch.no_grad()
     def trace(self, x: torch.Tensor, num_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Run without gradients; return accumulated outputs ``(T, batch, classes)`` after
         every step and the mean cumulative spikes per image ``(T,)``."""
-        _check_steps(num_steps)
+        x = self._check_input(x)
+        num_steps = checks.positive_int("num_steps", num_steps)
+        self._check_values(x)
         outs, spikes = [], []
         total, count = 0, 0
-        for out, c in self._steps(x, num_steps):
+        for out, layer_spikes in self._steps(x, num_steps):
             total = total + out
-            count = count + c.mean()
+            count = count + sum(s.flatten(1).sum(1) for s in layer_spikes).mean()
             outs.append(total)
             spikes.append(count)
         return torch.stack(outs), torch.stack(spikes)
 
+    @torch.no_grad()
+    def layer_rates(self, x: torch.Tensor, num_steps: int | None = None) -> torch.Tensor:
+        """Mean firing rate of each spiking layer (spikes per neuron per step), input side first.
 
-def _check_steps(num_steps: int) -> None:
-    if not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be a positive int, got {num_steps!r}")
+        Runs ``num_steps`` steps (default: ``self.num_steps``) without
+        gradients; a rate of 1 is the ceiling of one spike per step.
+        """
+        x = self._check_input(x)
+        num_steps = self.num_steps if num_steps is None else num_steps
+        num_steps = checks.positive_int("num_steps", num_steps)
+        self._check_values(x)
+        totals = 0
+        for _, layer_spikes in self._steps(x, num_steps):
+            totals = totals + torch.stack([s.mean() for s in layer_spikes])
+        return totals / num_steps
 
 
-def _check_ann(ann: nn.Module) -> list[nn.Module]:
+def _check_ann(ann: object) -> list[nn.Module]:
     if not isinstance(ann, nn.Sequential):
-        raise TypeError(f"convert expects an nn.Sequential ANN, got {type(ann).__name__}")
+        raise TypeError(
+            f"ann must be an nn.Sequential of bias-free Conv2d/Linear, ReLU, AvgPool2d and "
+            f"Flatten layers, got {type(ann).__name__}"
+        )
     layers = list(ann)
     supported = ", ".join(c.__name__ for c in _SUPPORTED)
     for i, m in enumerate(layers):
         if not isinstance(m, _SUPPORTED):
             raise TypeError(
-                f"layer {i} ({type(m).__name__}) cannot be converted; supported layers: "
+                f"ann layer {i} ({type(m).__name__}) cannot be converted; supported layers: "
                 f"{supported}. Use average pooling instead of max pooling and no batch norm."
             )
         if isinstance(m, _WEIGHTED) and m.bias is not None:
             raise ValueError(
-                f"layer {i} ({type(m).__name__}) has a bias; conversion needs bias=False "
+                f"ann layer {i} ({type(m).__name__}) has a bias; conversion needs bias=False "
                 "(a bias is a constant current the rate code cannot balance). Retrain without it."
             )
     weighted = [i for i, m in enumerate(layers) if isinstance(m, _WEIGHTED)]
     relus = [i for i, m in enumerate(layers) if isinstance(m, nn.ReLU)]
     if not weighted or not relus:
-        raise ValueError("the ANN needs at least one Conv2d/Linear layer followed by a ReLU")
+        raise ValueError("the ann needs at least one Conv2d/Linear layer followed by a ReLU")
     if relus[-1] > weighted[-1]:
         raise ValueError(
-            "the last Conv2d/Linear layer is the output: it must not be followed by a ReLU"
+            "the ann's last Conv2d/Linear layer is the output: it must not be followed by a ReLU"
         )
     if relus[0] < weighted[0]:
-        raise ValueError("a ReLU comes before the first Conv2d/Linear layer; remove it")
+        raise ValueError("the ann has a ReLU before its first Conv2d/Linear layer; remove it")
     return layers
 
 
@@ -359,22 +452,37 @@ def to_spiking(
     Conv2d/Linear output layer. ``ann`` itself is not modified.
     """
     layers = _check_ann(ann)
+    num_steps = checks.positive_int("num_steps", num_steps)
+    threshold = checks.positive("threshold", threshold)
+    surrogate = _surrogate(surrogate)
+    alpha, beta = _alpha_beta(alpha, beta)
     out = [
         IFNeuron(threshold, surrogate=surrogate, alpha=alpha, beta=beta)
         if isinstance(m, nn.ReLU)
         else copy.deepcopy(m)
         for m in layers
     ]
-    return SpikingNetwork(out, num_steps=num_steps, input_encoding=input_encoding)
+    net = SpikingNetwork(out, num_steps=num_steps, input_encoding=input_encoding)
+    weight = next(p for p in ann.parameters())
+    return net.to(device=weight.device, dtype=weight.dtype)
 
 
-def _as_batches(calibration: torch.Tensor | Iterable[torch.Tensor]) -> list[torch.Tensor]:
+def _as_batches(calibration: object) -> list[torch.Tensor]:
+    hint = "pass a tensor of images or a list of such tensors (or (x, y) pairs)"
     if isinstance(calibration, torch.Tensor):
         batches = [calibration]
-    else:
+    elif isinstance(calibration, Iterable) and not isinstance(calibration, str | bytes):
         batches = [b[0] if isinstance(b, tuple | list) else b for b in calibration]
-    if not batches or any(not isinstance(b, torch.Tensor) or len(b) == 0 for b in batches):
-        raise ValueError("calibration_batches must be a non-empty tensor or iterable of tensors")
+    else:
+        raise TypeError(
+            f"calibration_batches must be a tensor or an iterable of tensors, "
+            f"got {type(calibration).__name__}; {hint}"
+        )
+    if not batches:
+        raise ValueError(f"calibration_batches must be non-empty; {hint}")
+    for i, b in enumerate(batches):
+        checks.tensor(f"calibration_batches[{i}]", b, ndim=(2, 3, 4, 5), kind="float", hint=hint)
+        checks.finite_values(f"calibration_batches[{i}]", b)
     return batches
 
 
@@ -393,24 +501,27 @@ def balance_thresholds(
     calibration images (earlier layers already spiking at their new
     thresholds) and set the threshold to the largest input current seen
     (``method="max"``, Rathi et al. 2020) or to its ``percentile``-th
-    percentile over steps, images and neurons (``method="percentile"``).
+    percentile over steps, images and neurons (``method="percentile"``,
+    Rueckauer et al. 2017).
     """
-    if method not in ("max", "percentile"):
-        raise ValueError(f"method must be 'max' or 'percentile', got {method!r}")
-    if not 0 < percentile <= 100:
-        raise ValueError(f"percentile must be in (0, 100], got {percentile!r}")
-    _check_steps(num_steps)
+    if not isinstance(snn, SpikingNetwork):
+        raise TypeError(f"snn must be a SpikingNetwork (from to_spiking), got {type(snn).__name__}")
     batches = _as_batches(calibration_batches)
+    num_steps = checks.positive_int("num_steps", num_steps)
+    method = checks.one_of("method", method, _METHODS)
+    percentile = checks.number(
+        "percentile", percentile, low=0.0, high=100.0, low_open=True, hint="99.9 is typical"
+    )
     was_training = snn.training
     snn.eval()
     for neuron in snn.neurons:
-        values = _collect(snn, neuron, batches, num_steps, method, percentile)
-        if not values > 0:
+        value = _collect(snn, neuron, batches, num_steps, method, percentile)
+        if not value > 0:
             raise ValueError(
                 "a layer received no positive current on the calibration data; "
                 "check the ANN (dead ReLUs?) or use more calibration images"
             )
-        neuron.threshold.fill_(values)
+        neuron.threshold.fill_(value)
     snn.train(was_training)
     return snn.thresholds
 
@@ -425,13 +536,13 @@ def _collect(
 ) -> float:
     """Max, or exact percentile by a running top-k, of the currents reaching ``neuron``."""
     if method == "max":
-        best = -math.inf
+        best = None
         for xb in batches:
             for current, _ in snn._steps(xb, num_steps, stop=neuron):
-                best = max(best, current.max().item())
-        return best
-    n_total = None
-    top = torch.empty(0)
+                m = current.max()
+                best = m if best is None else torch.maximum(best, m)
+        return float(best)
+    n_total, top, k = None, None, 1
     for xb in batches:
         for current, _ in snn._steps(xb, num_steps, stop=neuron):
             if n_total is None:  # same count every step and batch size
@@ -439,9 +550,10 @@ def _collect(
                 n_total = per_image * num_steps * sum(len(b) for b in batches)
                 k = max(1, math.ceil((100 - percentile) * n_total / 100 - 1e-9))
             flat = current.flatten()
-            top = torch.cat([top, flat.topk(min(k, flat.numel())).values])
+            flat = flat.topk(min(k, flat.numel())).values
+            top = flat if top is None else torch.cat([top, flat])
             top = top.topk(min(k, top.numel())).values
-    return top.min().item()
+    return float(top.min())
 
 
 def convert(
@@ -463,10 +575,11 @@ def convert(
     :func:`to_spiking`, then :func:`balance_thresholds` on
     ``calibration_batches`` for ``calibration_steps`` steps, then every
     threshold multiplied by ``scale`` (the paper uses 0.7 before training at
-    few time steps). The result runs for ``num_steps`` steps and returns
+    few time steps; the factor compounds across layers, see the module
+    docstring). The result runs for ``num_steps`` steps and returns
     accumulated output logits.
     """
-    _check_positive("scale", scale)
+    scale = checks.positive("scale", scale, hint="the paper uses 0.7 for short runs")
     snn = to_spiking(
         ann,
         num_steps=num_steps,
@@ -484,11 +597,46 @@ def convert(
     return snn
 
 
+def rescaled(snn: SpikingNetwork, scale: float) -> SpikingNetwork:
+    """A copy of ``snn`` with every threshold multiplied by ``scale`` (``snn`` is unchanged).
+
+    ``rescaled(converted, 0.7)`` is the paper's starting point for training at
+    few steps. Because each layer also receives the faster spikes of the layer
+    below, layer ``l``'s rate grows by about ``scale ** -l`` until it reaches
+    one spike per step.
+    """
+    if not isinstance(snn, SpikingNetwork):
+        raise TypeError(f"snn must be a SpikingNetwork (from convert), got {type(snn).__name__}")
+    scale = checks.positive("scale", scale, hint="the paper uses 0.7 for short runs")
+    out = copy.deepcopy(snn)
+    with torch.no_grad():
+        for n in out.neurons:
+            n.threshold.mul_(scale)
+    return out
+
+
 # -------------------------------------------------------------------- plotting
+def _host(name: str, values: object) -> np.ndarray:
+    """``values`` (tensor on any device, array or list) as a 1-D float NumPy array."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().float().numpy()
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be a list, array or tensor of numbers, got {type(values).__name__}"
+        ) from None
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} holds NaN or infinite values; pass measured numbers")
+    return array
+
+
 def plot_tradeoff(
-    steps: Sequence[int] | np.ndarray,
-    accuracy: dict[str, Sequence[float]],
-    spikes: dict[str, Sequence[float]],
+    steps: Sequence[int] | np.ndarray | torch.Tensor,
+    accuracy: Mapping[str, Sequence[float]],
+    spikes: Mapping[str, Sequence[float]],
     *,
     marker: int | None = None,
     ann_accuracy: float | None = None,
@@ -501,24 +649,41 @@ def plot_tradeoff(
     """
     from snnbook.plotting import COLORS, new_figure
 
-    steps = np.asarray(steps)
-    fig, axes = new_figure(ncols=2, figsize=(8, 3.2))
+    steps = _host("steps", steps)
+    if np.any(steps <= 0):
+        raise ValueError("steps must be positive numbers of time steps (the x axis is logarithmic)")
+    for name, data in (("accuracy", accuracy), ("spikes", spikes)):
+        if not isinstance(data, Mapping) or not data:
+            raise TypeError(f"{name} must be a non-empty dict name -> values, one per network")
+    if list(accuracy) != list(spikes):
+        raise ValueError(
+            f"accuracy and spikes must name the same networks, got {list(accuracy)} "
+            f"and {list(spikes)}"
+        )
+    acc = {k: _host(f"accuracy[{k!r}]", v) for k, v in accuracy.items()}
+    spk = {k: _host(f"spikes[{k!r}]", v) for k, v in spikes.items()}
+    for k in acc:
+        checks.same_length(steps=steps, **{"accuracy[name]": acc[k], "spikes[name]": spk[k]})
+    if marker is not None:
+        marker = checks.positive_int("marker", marker)
+    if ann_accuracy is not None:
+        ann_accuracy = checks.unit_interval("ann_accuracy", ann_accuracy)
+    fig, axes = new_figure(ncols=2, figsize=(9, 3.4))
     ax_acc, ax_spk = axes[0]
-    for k, name in enumerate(accuracy):
+    for k, name in enumerate(acc):
         color = COLORS[k % len(COLORS)]
-        acc = np.asarray(accuracy[name])
-        ax_acc.plot(steps, acc, color=color, label=name)
-        ax_spk.plot(steps, np.asarray(spikes[name]), color=color, label=name)
+        ax_acc.plot(steps, acc[name], color=color, label=name)
+        ax_spk.plot(steps, spk[name], color=color, label=name)
         if marker is not None:
             i = int(np.argmin(np.abs(steps - marker)))
-            ax_acc.plot(steps[i], acc[i], "o", color=color)
+            ax_acc.plot(steps[i], acc[name][i], "o", color=color)
             ax_acc.annotate(
-                f"{acc[i]:.1%}",
-                (steps[i], acc[i]),
-                xytext=(4, -10 - 10 * k),
+                f"{acc[name][i]:.1%}",
+                (steps[i], acc[name][i]),
+                xytext=(4, -10 - 11 * k),
                 textcoords="offset points",
                 color=color,
-                fontsize=8,
+                fontsize=9,
             )
     if ann_accuracy is not None:
         ax_acc.axhline(ann_accuracy, color="0.4", ls="--", lw=1, label="ANN")
@@ -528,6 +693,7 @@ def plot_tradeoff(
         if marker is not None:
             ax.axvline(marker, color="0.6", lw=1)
     ax_acc.set_ylabel("test accuracy")
+    ax_acc.set_ylim(0, 1)
     ax_spk.set_ylabel("spikes per image")
     ax_acc.legend(loc="lower right", fontsize=8)
     return fig
