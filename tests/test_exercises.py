@@ -594,7 +594,7 @@ def test_refuses_bad_input(call, exc, words):
 #: notebook: a stub cell that calls check("label", fn), and a {solution}
 #: dropdown whose Python code passes the check. Once all chapters are listed,
 #: this list must equal [1, 2, ..., 8].
-CHAPTERS_WITH_EXERCISES: list[int] = [8]
+CHAPTERS_WITH_EXERCISES: list[int] = [7, 8]
 
 FENCE = re.compile(r"(`{3,})\{solution\}\s+(?P<label>\S+)\n(?P<body>.*?)\n\1(?!`)", re.DOTALL)
 CODE = re.compile(r"(`{3,})(?:python|\{code-cell\} ipython3)\n(?P<code>.*?)\n\1", re.DOTALL)
