@@ -1,100 +1,207 @@
-"""Speed of the single-spike layer: parallel (chunked scan) vs loops, forward + backward.
+"""Speed of the single-spike layer on a CPU: neuron dynamics alone, then whole training steps.
 
-Times the neuron dynamics of one layer (currents given, shape (T, batch, neurons)) for
-three exact simulations:
+Two measurements, both forward + backward, best of ``--repeats`` after one warm-up call,
+on ``--threads`` threads (2: the book's laptop):
 
-* ``parallel``: :func:`snnbook.single_spike.first_spike_lif` (no loop over time);
+``layers``: the neuron dynamics of one layer, with the currents given (shape
+(T, batch, neurons)), for three exact simulations:
+
+* ``parallel``: :func:`snnbook.single_spike.first_spike_lif` (chunked scan, no loop over time);
 * ``loop``: :func:`snnbook.single_spike.first_spike_lif_loop` (the step-by-step reference);
-* ``leaky``: :func:`snnbook.single_spike.multi_spike_lif_loop`, a multi-spike
-  :class:`snntorch.Leaky` looped over time (the usual baseline).
+* ``leaky``: :func:`snnbook.single_spike.multi_spike_lif_loop`, snnTorch's multi-spike
+  ``Leaky`` looped over time (the usual baseline, chapter 3).
 
-Each entry is the best of ``--repeats`` runs of forward + backward. Before timing, the
-parallel and loop spikes are checked to be identical. Results, with provenance (command,
-seed, versions, date, wall time, CPU load), go to ``results/single_spike_speed.json``.
+Before timing, the parallel and loop spikes are checked to be identical on the same currents.
 
-Run from the repository root::
+``steps``: one whole training step (latency encoding, input product, hidden layer, readout,
+cross-entropy, backward, Adam) of the chapter's network 784-400-10 at batch 128, with each
+hidden layer and with the dense or the sparse input product, plus the encoding and the input
+product alone (forward + weight gradient), whose share of the step is reported.
 
-    python scripts/single_spike_speed.py            # the full sweep (a few minutes)
-    python scripts/single_spike_speed.py --steps 25 100 --widths 16x100 --repeats 1
+Results go to ``results/single_spike_speed.json`` with provenance (:mod:`snnbook.records`).
+Run on an idle machine, from the repository root::
 
-On a busy machine pass ``--threads 1``: with two threads the large operations of the
-parallel layer stall whenever another process takes a core, which distorts the comparison
-(the committed results were taken that way, on a shared machine; see ``load_average``).
+    /work/bin/heavy .venv/bin/python scripts/single_spike_speed.py
+
+``tests/test_single_spike_scripts.py`` runs a short prefix and checks the record's structure.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
-import shlex
-import sys
-import time
 from pathlib import Path
 
-import numpy as np
-import snntorch
 import torch
 
 import snnbook
-from snnbook.single_spike import speed_sweep
+from snnbook import records
+from snnbook.single_spike import (
+    LatencyEncoder,
+    LeakyReadout,
+    MultiSpikeLinear,
+    SingleSpikeLinear,
+    SpikingClassifier,
+    first_spike_lif,
+    first_spike_lif_loop,
+    multi_spike_lif_loop,
+    sparse_linear,
+)
+from snnbook.timing import best_ms, forward_backward_ms
 
-DEFAULT_STEPS = (25, 50, 100, 200, 400, 1024)
-DEFAULT_WIDTHS = ("16x100", "64x200", "128x200")
-OUT = Path(__file__).resolve().parents[1] / "results" / "single_spike_speed.json"
+OUT = records.RESULTS / "single_spike_speed.json"
+LAYER_STEPS = (25, 50, 100, 200, 400, 1024)
+LAYER_WIDTHS = ("16x100", "128x400")  # batch x neurons: the paper-like small layer, the chapter's
+STEP_STEPS = (25, 100, 400)
+HIDDEN, BETA = 400, 0.9
+BATCH = 128
+METHODS = {
+    "parallel": lambda x: first_spike_lif(x, BETA),
+    "loop": lambda x: first_spike_lif_loop(x, BETA),
+    "leaky": lambda x: multi_spike_lif_loop(x, BETA),
+}
 
 
-def parse_width(text):
+def parse_width(text: str) -> tuple[int, int]:
     batch, neurons = (int(v) for v in text.lower().split("x"))
     return batch, neurons
 
 
-def main(argv=None):
+def layer_rows(steps, widths, repeats: int, seed: int = 0) -> list[dict]:
+    """Forward + backward of the neuron dynamics for every T and (batch, neurons)."""
+    gen = torch.Generator().manual_seed(seed)
+    rows = []
+    for batch, neurons in widths:
+        for t in steps:
+            # mean drive 0.05 and spread 0.3 per step: most neurons fire once within 25 steps
+            currents = 0.05 + 0.3 * torch.randn(t, batch, neurons, generator=gen)
+            with torch.no_grad():
+                if not torch.equal(METHODS["parallel"](currents), METHODS["loop"](currents)):
+                    raise AssertionError(
+                        f"parallel and loop spikes differ: T={t}, {batch}x{neurons}"
+                    )
+            row = {"batch": batch, "neurons": neurons, "T": t}
+            for name, fn in METHODS.items():
+                slow = name != "parallel"
+                reps = max(1, repeats - 2) if slow and t >= 400 else repeats
+                row[f"{name}_ms"] = forward_backward_ms(fn, currents, repeats=reps)
+            row["speedup_vs_loop"] = row["loop_ms"] / row["parallel_ms"]
+            row["speedup_vs_leaky"] = row["leaky_ms"] / row["parallel_ms"]
+            print(
+                f"layer {batch:4d} x {neurons:4d}  T={t:5d}  parallel {row['parallel_ms']:8.1f} ms"
+                f"  loop {row['loop_ms']:8.1f} ms  leaky {row['leaky_ms']:8.1f} ms"
+                f"  speedup {row['speedup_vs_loop']:5.2f}x (loop) "
+                f"{row['speedup_vs_leaky']:5.2f}x (leaky)",
+                flush=True,
+            )
+            rows.append(row)
+    return rows
+
+
+def make_network(hidden: str, steps: int, sparse: bool) -> SpikingClassifier:
+    """The chapter's 784-400-10 network with the named hidden layer."""
+    torch.manual_seed(0)
+    if hidden == "leaky":
+        layer = MultiSpikeLinear(784, HIDDEN, beta=BETA, sparse_input=sparse)
+    else:
+        layer = SingleSpikeLinear(784, HIDDEN, beta=BETA, method=hidden, sparse_input=sparse)
+    encoder = LatencyEncoder(steps, sparse=sparse)  # sparse spikes for the sparse product
+    return SpikingClassifier(layer, LeakyReadout(HIDDEN, 10, beta=1.0), encoder)
+
+
+def step_rows(steps, images, labels, repeats: int) -> list[dict]:
+    """Whole training steps of the chapter's network, and the shared input costs alone."""
+    rows = []
+    for t in steps:
+        encoder, sparse_encoder = LatencyEncoder(t), LatencyEncoder(t, sparse=True)
+        spikes_in, sparse_in = encoder(images), sparse_encoder(images)
+        fc = torch.nn.Linear(784, HIDDEN)
+        grad = torch.rand(t, len(images), HIDDEN, generator=torch.Generator().manual_seed(1))
+
+        def product(dense: bool, fc=fc, spikes_in=spikes_in, sparse_in=sparse_in, grad=grad):
+            fc.zero_grad()
+            out = fc(spikes_in) if dense else sparse_linear(sparse_in, fc.weight, fc.bias)
+            out.backward(grad)
+
+        row = {
+            "T": t,
+            "batch": len(images),
+            "encode_dense_ms": best_ms(lambda enc=encoder: enc(images), repeats=repeats),
+            "encode_sparse_ms": best_ms(lambda enc=sparse_encoder: enc(images), repeats=repeats),
+            "product_dense_ms": best_ms(lambda: product(True), repeats=repeats),
+            "product_sparse_ms": best_ms(lambda: product(False), repeats=repeats),
+        }
+        for hidden in METHODS:
+            for sparse in (True, False):
+                model = make_network(hidden, t, sparse)
+                optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+                def step(model=model, optimizer=optimizer) -> None:
+                    loss = torch.nn.functional.cross_entropy(model(images), labels)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+
+                reps = max(1, repeats - 2) if hidden != "parallel" and t >= 400 else repeats
+                key = f"step_{hidden}_{'sparse' if sparse else 'dense'}_ms"
+                row[key] = best_ms(step, repeats=reps)
+        for product_kind in ("sparse", "dense"):
+            for hidden in METHODS:
+                share = row[f"product_{product_kind}_ms"] / row[f"step_{hidden}_{product_kind}_ms"]
+                row[f"share_product_{hidden}_{product_kind}"] = share
+        for kind in ("sparse", "dense"):
+            row[f"step_speedup_vs_loop_{kind}"] = (
+                row[f"step_loop_{kind}_ms"] / row[f"step_parallel_{kind}_ms"]
+            )
+            row[f"step_speedup_vs_leaky_{kind}"] = (
+                row[f"step_leaky_{kind}_ms"] / row[f"step_parallel_{kind}_ms"]
+            )
+        print(
+            "step T={T:4d}  parallel {step_parallel_sparse_ms:7.1f} / {step_parallel_dense_ms:7.1f}"
+            "  loop {step_loop_sparse_ms:7.1f} / {step_loop_dense_ms:7.1f}"
+            "  leaky {step_leaky_sparse_ms:7.1f} / {step_leaky_dense_ms:7.1f} ms (sparse / dense)"
+            "  product {product_sparse_ms:6.1f} / {product_dense_ms:6.1f} ms"
+            "  encode {encode_sparse_ms:5.1f} / {encode_dense_ms:5.1f} ms".format(**row),
+            flush=True,
+        )
+        rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, nargs="+", default=list(DEFAULT_STEPS))
-    parser.add_argument("--widths", nargs="+", default=list(DEFAULT_WIDTHS), help="BATCHxNEURONS")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--layer-steps", type=int, nargs="+", default=list(LAYER_STEPS))
+    parser.add_argument("--widths", nargs="+", default=list(LAYER_WIDTHS), help="BATCHxNEURONS")
+    parser.add_argument("--step-steps", type=int, nargs="*", default=list(STEP_STEPS))
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args(argv)
-    snnbook.seed_everything(args.seed, threads=args.threads)
-    start = time.perf_counter()
-    load_before = os.getloadavg()
-    rows = speed_sweep(
-        args.steps, [parse_width(w) for w in args.widths], repeats=args.repeats, seed=args.seed
+    parser.add_argument(
+        "--max-load", type=float, default=2.0, help="refuse a busier machine (0: a trial run)"
     )
-    for row in rows:
-        print(
-            f"{row['batch']:4d} x {row['neurons']:4d}  T={row['T']:5d}  "
-            f"parallel {row['parallel_ms']:8.1f} ms  loop {row['loop_ms']:8.1f} ms  "
-            f"leaky {row['leaky_ms']:8.1f} ms  speedup {row['speedup_vs_loop']:5.2f}x (loop) "
-            f"{row['speedup_vs_leaky']:5.2f}x (leaky)"
-        )
-    record = {
-        "command": " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]),
-        "seed": args.seed,
-        "threads": args.threads,
-        "repeats": args.repeats,
-        "date_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "wall_seconds": round(time.perf_counter() - start, 2),
-        "load_average_before_after": [load_before, os.getloadavg()],
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "snntorch": snntorch.__version__,
-            "numpy": np.__version__,
-            "snnbook": snnbook.__version__,
+    args = parser.parse_args(argv)
+    run = records.start([args.seed], max_load=args.max_load if args.max_load > 0 else None)
+    snnbook.seed_everything(args.seed, threads=args.threads)
+    results: dict = {
+        "settings": {
+            "repeats": args.repeats,
+            "timing": "best of repeats after one warm-up call, forward + backward",
+            "hidden": HIDDEN,
+            "beta": BETA,
+            "batch": BATCH,
         },
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
-        "rows": rows,
+        "layers": layer_rows(
+            args.layer_steps, [parse_width(w) for w in args.widths], args.repeats, args.seed
+        ),
+        "steps": [],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {args.out} ({record['wall_seconds']} s)")
-    return record
+    if args.step_steps:
+        from snnbook.data import load_fashion_mnist
+
+        images, labels = load_fashion_mnist("train", n=BATCH, seed=args.seed)
+        results["steps"] = step_rows(args.step_steps, images, labels, args.repeats)
+    records.write(args.out, results, run)
+    return results
 
 
 if __name__ == "__main__":
