@@ -6,7 +6,7 @@ Run it in a throwaway environment that reuses the book's torch, e.g.
     python3 -m venv /tmp/nb && echo "$(pwd)/.venv/lib/python3.11/site-packages" \
         > /tmp/nb/lib/python3.11/site-packages/book.pth
     /tmp/nb/bin/pip install --no-deps neurobench==2.3.0
-    /tmp/nb/bin/python notes/neurobench_check.py
+    /tmp/nb/bin/python scripts/neurobench_check.py
 
 Three snnTorch networks, 64 Fashion-MNIST test images, T = 25: chapter 3's
 784-256-10 LIF MLP on rate-coded (Bernoulli) spikes, the same MLP on the

@@ -64,6 +64,15 @@ def test_stored_clean_with_python3_kernel(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_at_least_two_interactive_figures(path):
+    """Each chapter shows its mechanism in >= 2 offline figures (snnbook.widgets.explore)."""
+    cells = json.loads(path.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    found = len(re.findall(r"\bexplore\(", code))
+    assert found >= 2, f"{path.name}: {found} explore(...) figure(s); add one with snnbook.widgets"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_first_cell_states_objectives_prerequisites_and_time(path):
     first = cells(path)[0]
     text = source(first)
