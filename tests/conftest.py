@@ -15,8 +15,12 @@ file) in its report. Without it (a developer running one file), skips stay skips
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +75,21 @@ def assert_refuses(call: Callable[[], object], exc: type[Exception], words: tupl
     missing = [w for w in words if w not in message]
     assert not missing, f"message {message!r} does not mention {missing}"
     return message
+
+
+# ------------------------------------------------------------------ the built book, served
+@pytest.fixture(scope="module")
+def server():
+    """The built HTML book (``BOOK_HTML``, default ``_build/html``) on a local port."""
+    html = Path(
+        os.environ.get("BOOK_HTML", Path(__file__).resolve().parents[1] / "_build" / "html")
+    )
+    if not (html / "intro.html").is_file():
+        pytest.fail(f"no built book at {html}: run `make book` (or `make test`) first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
+    handler.log_message = lambda *args: None  # quiet
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()

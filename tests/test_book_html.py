@@ -16,12 +16,9 @@ Run after the book is built: ``pytest -m html`` (``make test`` does).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -81,19 +78,6 @@ def book_pages() -> list[Path]:
         # index.html only redirects to the root page
         and not (p.name == "index.html" and p.parent == HTML)
     )
-
-
-@pytest.fixture(scope="module")
-def server():
-    if not (HTML / "intro.html").is_file():
-        pytest.fail(f"no built book at {HTML}: run `make book` (or `make test`) first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
-    handler.log_message = lambda *args: None  # quiet
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -27,13 +27,10 @@ fails, never skips, when playwright, Chromium or the built book is missing.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -80,17 +77,6 @@ def test_listed_chapters_have_quizzes():
 
 
 # ------------------------------------------------------------------ browser and server
-@pytest.fixture(scope="module")
-def server():
-    if not (HTML / "intro.html").is_file():
-        pytest.fail(f"no built book at {HTML}: run `make book` (or `make test`) first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
-    handler.log_message = lambda *args: None  # quiet
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
 
 
 @pytest.fixture(scope="module")
