@@ -1,0 +1,434 @@
+r"""Chapter 9's comparison: every method of the book measured with one stick.
+
+Each trained network of the book is run once over the same test images with
+:func:`snnbook.energy.count_operations` watching its weight layers; one pass
+gives its accuracy, its operations per image (dense connections, accumulates,
+multiply-accumulates) and the spikes its neurons emit. :func:`measure` does
+that pass in batches (so a 100-step network on 10 000 images fits in memory),
+with the random input spikes of a rate code drawn from a fixed seed.
+
+Energies are arithmetic only, priced per operation at 45 nm after Horowitz
+:cite:`horowitz2014energy`:
+
+.. math::
+
+    E = e_\text{AC}\,\text{ACs} + e_\text{MAC}\,\text{MACs},
+
+with three price lists in :data:`PRICES`: 32-bit float (add 0.9 pJ, multiply
+3.7 pJ, so an AC costs 0.9 pJ and a MAC 4.6 pJ), 32-bit integer (add 0.1 pJ,
+multiply 3.1 pJ: AC 0.1 pJ, MAC 3.2 pJ) and 8-bit integer (add 0.03 pJ,
+multiply 0.2 pJ: AC 0.03 pJ, MAC 0.23 pJ). The ratio :math:`e_\text{MAC} /
+e_\text{AC}` is what decides whether trading multiplies for more additions
+pays: about 5 in float32, 32 in int32, 8 in int8. Memory access is not
+counted (see :mod:`snnbook.energy`).
+
+The hybrid-spiking LMU's memory update is computed outside any ``nn.Linear``
+(a parallel FFT in :func:`snnbook.lmu.memory`), so hooks never see it:
+:func:`lmu_operations` counts that network by hand from its shapes and its
+measured spikes.
+
+Readers of the committed run ``results/method_costs.json``
+(``scripts/method_costs.py``): :func:`summaries`, :func:`cost_rows`,
+:func:`cost_table`, :func:`plot_accuracy_energy`, :func:`plot_pricing` and
+:func:`plot_sweep`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from IPython.display import HTML
+from matplotlib.figure import Figure
+from torch import nn
+
+from snnbook import checks, stats
+from snnbook.energy import count_operations
+
+__all__ = [
+    "PRICES",
+    "Probe",
+    "cost_rows",
+    "cost_table",
+    "energy_of",
+    "lmu_operations",
+    "measure",
+    "plot_accuracy_energy",
+    "plot_pricing",
+    "plot_sweep",
+    "summaries",
+]
+
+#: Price lists (joules per accumulate, per multiply-accumulate), 45 nm, Horowitz (ISSCC 2014).
+PRICES: dict[str, tuple[float, float]] = {
+    "float32": (0.9e-12, 4.6e-12),
+    "int32": (0.1e-12, 3.2e-12),
+    "int8": (0.03e-12, 0.23e-12),
+}
+
+#: A row's run function: ``run(model, x) -> (scores (B, classes), spikes emitted in the batch)``.
+RunFn = Callable[[nn.Module, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+class Probe(nn.Module):
+    """Wrap ``model`` so that one call scores a labelled batch and tallies its spikes.
+
+    ``run(model, x)`` returns the class scores and the number of spikes the
+    network's neurons emitted in the batch (a 0-d tensor, or 0). The tallies
+    (``correct``, ``spikes``, ``samples``) stay tensors on the input's device
+    until :func:`measure` reads them once.
+    """
+
+    def __init__(self, model: nn.Module, run: RunFn) -> None:
+        super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        checks.callable_("run", run, hint="pass run(model, x) -> (scores, spikes)")
+        self.model = model
+        self.run = run
+        self.reset()
+
+    def reset(self) -> None:
+        self.correct: torch.Tensor | int = 0
+        self.spikes: torch.Tensor | float = 0
+        self.samples = 0
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        checks.tensor("x", x, kind="float")
+        checks.tensor("y", y, ndim=1, kind="integer")
+        if len(x) != len(y):
+            raise ValueError(f"x holds {len(x)} samples but y {len(y)} labels")
+        scores, spikes = self.run(self.model, x)
+        self.correct = self.correct + (scores.argmax(-1) == y).sum()
+        self.spikes = self.spikes + spikes
+        self.samples += len(y)
+        return scores
+
+
+def measure(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    run: RunFn | None = None,
+    batch_size: int = 500,
+    seed: int = 0,
+    spike_value: float = 1.0,
+) -> dict[str, Any]:
+    """Accuracy, operations and spikes per image of ``model`` on ``(x, y)``, in one pass.
+
+    The pass runs in batches of ``batch_size`` under :func:`count_operations`
+    (evaluation mode, no gradients); the global random state is saved, seeded
+    with ``seed`` (so a rate code draws the same spikes every time) and
+    restored. ``run`` defaults to ``(model(x), 0)``. Returns ``accuracy``,
+    ``dense``, ``acs``, ``macs``, ``neuron_spikes`` (emitted by the network's
+    neurons), ``input_spikes`` (0/1 events reaching the first weight layer, 0
+    for a real-valued input) and per-layer counts, all per image.
+    """
+    checks.tensor("x", x, kind="float")
+    checks.labels("y", y)
+    checks.same_length(x=x, y=y)
+    batch_size = checks.positive_int("batch_size", batch_size)
+    seed = checks.nonnegative_int("seed", seed)
+    probe = Probe(model, run or (lambda m, xb: (m(xb), 0)))
+    totals = {"dense": 0.0, "acs": 0.0, "macs": 0.0}
+    layers: dict[str, dict[str, float]] = {}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for start in range(0, len(y), batch_size):
+            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+            ops = count_operations(probe, xb, yb, spike_value=spike_value)
+            for key in totals:
+                totals[key] += getattr(ops, key)
+            for layer in ops.layers:
+                name = layer.name.removeprefix("model.")
+                entry = layers.setdefault(
+                    name, {"dense": 0.0, "acs": 0.0, "macs": 0.0, "spikes": 0.0, "calls": 0}
+                )
+                for key in ("dense", "acs", "macs", "spikes"):
+                    entry[key] += getattr(layer, key)
+                entry["calls"] += layer.calls
+    n = probe.samples
+    first = next(iter(layers.values()))
+    return {
+        "accuracy": float(probe.correct) / n,
+        **{key: value / n for key, value in totals.items()},
+        "neuron_spikes": float(probe.spikes) / n,
+        "input_spikes": first["spikes"] / n,
+        "layers": {
+            name: {k: (v / n if k != "calls" else v) for k, v in entry.items()}
+            for name, entry in layers.items()
+        },
+    }
+
+
+def lmu_operations(
+    *,
+    hidden: int,
+    order: int,
+    steps: int,
+    classes: int,
+    spikes_per_image: float | None,
+    nonzero_pixels: float,
+) -> dict[str, float]:
+    r"""Operations per image of the (hybrid-spiking) LMU classifier, counted by hand.
+
+    Per step :math:`t` of the ``steps``-long pixel sequence, with memory order
+    :math:`d` and ``hidden`` units :math:`n`:
+
+    * memory update as a recurrence, :math:`m_t = \bar A m_{t-1} + \bar B u_t`:
+      :math:`d^2 + d` MACs (the library computes the same numbers with an FFT;
+      a recurrent machine would do this);
+    * :math:`W_m m_t`: :math:`d n` MACs (the memory is real-valued);
+    * :math:`W_x x_t`: :math:`n` MACs when the pixel is nonzero
+      (``nonzero_pixels`` per image);
+    * :math:`W_h a_{t-1}`: with spikes, one AC per spike and target
+      (``spikes_per_image`` :math:`\times n`); without (``spikes_per_image=None``),
+      :math:`n^2` MACs (dense ReLU activity, zeros not skipped);
+    * the readout: :math:`n \times` ``classes`` MACs once.
+
+    ``dense`` is every connection of every step, the non-spiking network's work.
+    """
+    hidden = checks.positive_int("hidden", hidden)
+    order = checks.positive_int("order", order)
+    steps = checks.positive_int("steps", steps)
+    classes = checks.positive_int("classes", classes)
+    nonzero_pixels = checks.number("nonzero_pixels", nonzero_pixels, low=0.0, high=float(steps))
+    memory = steps * (order * order + order)
+    drive = steps * order * hidden + nonzero_pixels * hidden
+    readout = hidden * classes
+    dense = memory + steps * (order * hidden + hidden + hidden * hidden) + readout
+    if spikes_per_image is None:
+        return {"dense": dense, "acs": 0.0, "macs": memory + drive + steps * hidden**2 + readout,
+                "memory": memory}  # fmt: skip
+    spikes = checks.number("spikes_per_image", spikes_per_image, low=0.0)
+    return {"dense": dense, "acs": spikes * hidden, "macs": memory + drive + readout,
+            "memory": memory}  # fmt: skip
+
+
+# ------------------------------------------------------------------ reading the committed run
+def _pricing(pricing: object) -> tuple[float, float]:
+    name = checks.one_of("pricing", pricing, tuple(PRICES))
+    return PRICES[name]
+
+
+def energy_of(counts: Mapping[str, float], pricing: str = "float32") -> float:
+    """Arithmetic energy in joules of one image's ``{"acs": ..., "macs": ...}`` under ``pricing``."""
+    e_ac, e_mac = _pricing(pricing)
+    if not isinstance(counts, Mapping) or "acs" not in counts or "macs" not in counts:
+        raise TypeError("counts must be a dict with 'acs' and 'macs' (a row's operations)")
+    return counts["acs"] * e_ac + counts["macs"] * e_mac
+
+
+def _record(record: object) -> Mapping[str, Any]:
+    if not isinstance(record, Mapping) or not isinstance(record.get("rows"), Mapping):
+        raise TypeError(
+            "record must be results/method_costs.json loaded with records.load('method_costs')"
+        )
+    return record
+
+
+def summaries(record: Mapping[str, Any]) -> dict[str, stats.Summary]:
+    """Accuracy over seeds of every row (:func:`snnbook.stats.summarize`)."""
+    rows = _record(record)["rows"]
+    return {
+        key: stats.summarize([s["accuracy"] for s in row["seeds"].values()], row["n_test"])
+        for key, row in rows.items()
+    }
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
+
+
+def cost_rows(record: Mapping[str, Any], pricing: str = "float32") -> list[dict[str, Any]]:
+    """One dict per row: accuracy summary, steps, spikes, operations, energy, training time.
+
+    Counts, spikes and times are means over the row's seeds; ``energy`` is in
+    joules per image under ``pricing``, ``dense_energy`` the dense network's
+    (every connection a MAC at the same price list).
+    """
+    _, e_mac = _pricing(pricing)
+    out = []
+    for key, s in summaries(record).items():
+        row = record["rows"][key]
+        seeds = list(row["seeds"].values())
+        mean = {k: _mean([r.get(k) for r in seeds]) for k in
+                ("dense", "acs", "macs", "neuron_spikes", "input_spikes", "train_seconds")}  # fmt: skip
+        out.append({
+            "key": key, "method": row["label"], "chapter": row["chapter"], "task": row["task"],
+            "accuracy": s, "steps": row["steps"], **mean,
+            "energy": energy_of(mean, pricing), "dense_energy": mean["dense"] * e_mac,
+        })  # fmt: skip
+    return out
+
+
+def _sig(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}{unit}"
+    return f"{value:.3g} {unit}".rstrip() if unit else f"{value:.3g}"
+
+
+def cost_table(
+    record: Mapping[str, Any], pricing: str = "float32", *, caption: str | None = None
+) -> HTML:
+    """The chapter's table: one line per method (see :func:`cost_rows`)."""
+    from snnbook.tables import table
+
+    body = []
+    for r in cost_rows(record, pricing):
+        s = r["accuracy"]
+        body.append({
+            "method": f"{r['method']} (ch. {r['chapter']})" + ("" if r["task"] == "Fashion-MNIST"
+                                                              else f" [{r['task']}]"),
+            "accuracy": f"{s.mean:.1%} ± {s.std:.1%} (SE {s.test_se:.1%})",
+            "steps": r["steps"], "spikes": _sig(r["neuron_spikes"]) if r["neuron_spikes"] else "–",
+            "dense": _sig(r["dense"]), "acs": _sig(r["acs"]), "macs": _sig(r["macs"]),
+            "energy": _sig(r["energy"] * 1e6 if r["energy"] else 0.0, "µJ") if r["energy"] < 1e-6
+            else f"{r['energy'] * 1e6:.3g} µJ",
+            "seconds": "–" if r["train_seconds"] is None else f"{r['train_seconds']:.0f}",
+        })  # fmt: skip
+    return table(
+        body,
+        columns={
+            "method": "method",
+            "accuracy": "accuracy (mean ± sd, test SE)",
+            "steps": "time steps",
+            "spikes": "spikes / image",
+            "dense": "dense ops",
+            "acs": "ACs",
+            "macs": "MACs",
+            "energy": f"energy / image ({pricing})",
+            "seconds": "training s (this CPU)",
+        },  # fmt: skip
+        caption=caption,
+    )
+
+
+def plot_accuracy_energy(
+    record: Mapping[str, Any],
+    pricing: str = "float32",
+    *,
+    reference: str = "ann_mlp",
+    ax: Any = None,
+) -> Figure:
+    """Accuracy (mean ± sd over seeds) against arithmetic energy per image, log scale.
+
+    The dotted line marks the energy of ``reference`` (a row key); rows on
+    another task are drawn hollow.
+    """
+    from snnbook.plotting import COLORS, new_figure
+
+    rows = cost_rows(record, pricing)
+    keys = [r["key"] for r in rows]
+    if reference not in keys:
+        raise ValueError(f"reference must be one of {keys}, got {reference!r}")
+    if ax is None:
+        fig, axes = new_figure(1, figsize=(7.5, 4.2))
+        ax = axes[0, 0]
+    else:
+        fig = ax.figure
+    for k, r in enumerate(rows):
+        color = COLORS[k % len(COLORS)]
+        other = r["task"] != "Fashion-MNIST"
+        ax.errorbar(r["energy"] * 1e6, r["accuracy"].mean, yerr=r["accuracy"].std, fmt="o",
+                    color=color, mfc="none" if other else color, ms=7,
+                    label=r["method"] + (f" [{r['task']}]" if other else ""))  # fmt: skip
+    ref = rows[keys.index(reference)]
+    ax.axvline(ref["energy"] * 1e6, color="0.3", ls=":", lw=1)
+    ax.set_xscale("log")
+    ax.set(xlabel=f"arithmetic energy per image, µJ ({pricing}; memory not counted)",
+           ylabel="test accuracy")  # fmt: skip
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
+def plot_pricing(
+    record: Mapping[str, Any], pricing: str = "float32", *, reference: str = "ann_mlp"
+) -> Figure:
+    """Energy of every row relative to ``reference`` under ``pricing``, one bar per row.
+
+    Bars right of 1 cost more arithmetic energy than the reference; the label
+    of a row that sits on the other side of 1 under float32 is marked "flips".
+    """
+    from snnbook.plotting import COLORS, new_figure
+
+    rows = cost_rows(record, pricing)
+    base = {r["key"]: r["energy"] for r in cost_rows(record, "float32")}
+    keys = [r["key"] for r in rows]
+    if reference not in keys:
+        raise ValueError(f"reference must be one of {keys}, got {reference!r}")
+    ref = rows[keys.index(reference)]["energy"]
+    fig, axes = new_figure(1, figsize=(7.5, 4.0))
+    ax = axes[0, 0]
+    ratios = [r["energy"] / ref for r in rows]
+    labels = []
+    for r, ratio in zip(rows, ratios, strict=True):
+        flips = (ratio > 1) != (base[r["key"]] / base[reference] > 1)
+        labels.append(r["method"] + ("  ← flips" if flips else ""))
+    y = np.arange(len(rows))[::-1]
+    colors = [COLORS[1] if q > 1 else COLORS[2] for q in ratios]
+    ax.barh(y, ratios, color=colors)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(1, color="k", lw=1)
+    ax.set_xscale("log")
+    e_ac, e_mac = PRICES[pricing]
+    ax.set(xlabel=f"energy / energy of {ref_label(rows, reference)}",
+           title=f"{pricing}: AC {e_ac * 1e12:g} pJ, MAC {e_mac * 1e12:g} pJ "
+                 f"(ratio {e_mac / e_ac:.0f})")  # fmt: skip
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def ref_label(rows: Sequence[Mapping[str, Any]], key: str) -> str:
+    """The method name of the row ``key``."""
+    for r in rows:
+        if r["key"] == key:
+            return str(r["method"])
+    raise ValueError(f"no row {key!r}")
+
+
+def plot_sweep(record: Mapping[str, Any], method: str, position: int) -> Figure:
+    """One method's accuracy against energy as its time knob moves (``record["sweeps"]``).
+
+    ``method`` names a sweep (e.g. the rate-coded LIF over ``T``); the curve
+    is the mean over seeds on the sweep's test images, the chosen ``position``
+    circled; the trained setting is marked with a star.
+    """
+    from snnbook.plotting import COLORS, new_figure
+
+    sweeps = _record(record).get("sweeps", {})
+    if method not in sweeps:
+        raise ValueError(f"method must be one of {list(sweeps)}, got {method!r}")
+    sweep = sweeps[method]
+    values = sweep["values"]
+    position = checks.integer("position", position, low=0, high=len(values) - 1)
+    seeds = list(sweep["seeds"].values())
+    acc = np.mean([s["accuracy"] for s in seeds], axis=0)
+    e_ac, e_mac = PRICES["float32"]
+    energy = np.mean([[a * e_ac + m * e_mac for a, m in zip(s["acs"], s["macs"], strict=True)]
+                      for s in seeds], axis=0) * 1e6  # fmt: skip
+    fig, axes = new_figure(1, figsize=(6.5, 3.6))
+    ax = axes[0, 0]
+    ax.plot(energy, acc, "o-", color=COLORS[0], label=sweep["label"])
+    trained = values.index(sweep["trained"])
+    ax.plot(energy[trained], acc[trained], "*", ms=14, color=COLORS[4], label="trained setting")
+    ax.plot(energy[position], acc[position], "o", ms=16, mfc="none", color=COLORS[1])
+    for name, key in (("ANN (MLP)", "ann_mlp"), ("ANN (convnet)", "ann_conv")):
+        if key in record["rows"]:
+            r = next(r for r in cost_rows(record) if r["key"] == key)
+            ax.axvline(r["energy"] * 1e6, color="0.4", ls=":", lw=1)
+            ax.text(r["energy"] * 1e6, 0.12, f" {name}", fontsize=7, rotation=90, color="0.3")
+    ax.set_xscale("log")
+    ax.set_ylim(0.1, 0.95)
+    ax.set(xlabel="arithmetic energy per image, µJ (float32)", ylabel="test accuracy",
+           title=f"{sweep['label']}: {sweep['knob']} = {values[position]:g} "
+                 f"({acc[position]:.1%}, {energy[position]:.2g} µJ)")  # fmt: skip
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
