@@ -1155,3 +1155,94 @@ _register(
     hint="alpha * torch.exp(-beta * dt): the gradient decays with the time since the last "
     "spike, so the exponent is negative, and alpha scales it.",
 )
+
+
+# ============================================================ chapter 9
+def count_acs(spikes: torch.Tensor, out_features: int) -> float:
+    """Accumulates (ACs) a linear layer does on binary input spikes (NeuroBench's convention).
+
+    Each nonzero input element reaches the out_features weights of its column, and a
+    spike multiplies each by 1, so every such connection is one add:
+
+        ACs = (number of nonzero entries of spikes) * out_features
+
+    summed over every time step and every sample. spikes: a 0/1 tensor of shape
+    (T, batch, in_features). Zeros cost nothing; biases are not counted.
+    Returns the count as a number.
+    """
+    from torch import nn
+
+    from .energy import count_operations
+
+    layer = nn.Linear(spikes.shape[-1], out_features, bias=False)
+    return count_operations(layer, spikes.to(layer.weight.dtype)).acs
+
+
+def _cases_count_acs() -> list[Case]:
+    gen = torch.Generator().manual_seed(9)
+    sparse = (torch.rand(6, 4, 20, generator=gen) < 0.1).double()
+    dense = (torch.rand(3, 2, 7, generator=gen) < 0.8).double()
+    ramp = torch.zeros(5, 1, 10, dtype=torch.float64)
+    for t in range(5):
+        ramp[t, 0, : 2 * t] = 1.0  # 0, 2, 4, 6, 8 spikes: the steps differ
+    return [
+        Case((sparse, 32), "T = 6, batch 4, 20 inputs, about 10% spikes, 32 outputs"),
+        Case((dense, 3), "mostly spikes (80%), fewer outputs than inputs"),
+        Case((ramp, 5), "a different number of spikes at every step"),
+        Case((torch.zeros(4, 2, 8, dtype=torch.float64), 16), "silence: no spikes, no work"),
+        Case((torch.ones(2, 3, 4, dtype=torch.float64), 6), "every input spikes: the dense count"),
+    ]
+
+
+_register(
+    label="ch9-count-acs",
+    title="Count the accumulates",
+    reference=count_acs,
+    cases=_cases_count_acs,
+    outputs=("ACs",),
+    hint="count the spikes, not the inputs: (spikes != 0).sum() over all of T, batch and "
+    "inputs, times out_features (the weights each spike touches). in_features does not "
+    "enter, and the zeros cost nothing.",
+)
+
+
+def break_even_rate(T: int, e_ac: float, e_mac: float) -> float:
+    """The spike rate below which a spiking layer costs less than the same dense layer.
+
+    A dense layer does one multiply-accumulate per connection: N * e_mac per input.
+    The spiking layer runs T steps; at spike rate r (spikes per input per step) it
+    does r * T * N accumulates, costing r * T * N * e_ac. They cost the same at
+
+        r* = e_mac / (T * e_ac)
+
+    T: number of time steps; e_ac, e_mac: energy of one accumulate and of one
+    multiply-accumulate. Returns r* as a float (it may exceed 1).
+    """
+    from .energy import Operations, dense_energy, energy
+
+    # one connection: the dense layer multiplies it once, a neuron firing at every step adds T times
+    always = Operations(dense=1.0, acs=float(T), macs=0.0, spikes=float(T), layers=())
+    return dense_energy(always, e_mac=e_mac) / energy(always, e_ac=e_ac, e_mac=e_mac)
+
+
+def _cases_break_even() -> list[Case]:
+    return [
+        Case((5, 0.9e-12, 4.6e-12), "T = 5, 32-bit float at 45 nm (Horowitz): above 1"),
+        Case((25, 0.9e-12, 4.6e-12), "T = 25, the same energies"),
+        Case((100, 0.9e-12, 4.6e-12), "T = 100: a few percent"),
+        Case((10, 0.03e-12, 0.23e-12), "T = 10, 8-bit integers at 45 nm"),
+        Case((1, 1.0, 1.0), "one step, an add as costly as a multiply-add"),
+    ]
+
+
+_register(
+    label="ch9-break-even-rate",
+    title="The break-even spike rate",
+    reference=break_even_rate,
+    cases=_cases_break_even,
+    outputs=("r*",),
+    rtol=1e-9,
+    hint="set the two bills equal per connection: r * T * e_ac = e_mac, so r* = e_mac / "
+    "(T * e_ac). Each of the T steps can add the weight again, once (not T times T), "
+    "and the cheaper operation, the add, is in the denominator.",
+)
