@@ -68,6 +68,8 @@ PRICES: dict[str, tuple[float, float]] = {
     "int8": (0.03e-12, 0.23e-12),
 }
 
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h", "<", ">", "*")
+
 #: A row's run function: ``run(model, x) -> (scores (B, classes), spikes emitted in the batch)``.
 RunFn = Callable[[nn.Module, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -336,8 +338,9 @@ def plot_accuracy_energy(
         fig = ax.figure
     for k, r in enumerate(rows):
         color = COLORS[k % len(COLORS)]
+        marker = _MARKERS[k % len(_MARKERS)]
         other = r["task"] != "Fashion-MNIST"
-        ax.errorbar(r["energy"] * 1e6, r["accuracy"].mean, yerr=r["accuracy"].std, fmt="o",
+        ax.errorbar(r["energy"] * 1e6, r["accuracy"].mean, yerr=r["accuracy"].std, fmt=marker,
                     color=color, mfc="none" if other else color, ms=7,
                     label=r["method"] + (f" [{r['task']}]" if other else ""))  # fmt: skip
     ref = rows[keys.index(reference)]
