@@ -86,9 +86,28 @@ def train(
     """Train one model with one seed; ``max_steps`` stops early (for the re-run test)."""
     snnbook.seed_everything(seed)
     model = MODELS[name](lmu.fixed_permutation(STEPS, 0))
+    return fit(model, seed, splits, epochs, max_steps=max_steps, label=name)
+
+
+def fit(
+    model: nn.Module,
+    seed: int,
+    splits: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    epochs: int,
+    *,
+    max_steps: int | None = None,
+    label: str = "model",
+) -> dict:
+    """The protocol of the module docstring for a built ``model`` (Adam, cosine, clipping).
+
+    ``splits`` maps ``train`` / ``validation`` / ``test`` to ``(x, y)``; ``x`` is whatever the
+    model takes (images here; precomputed features in ``scripts/projection_control.py``).
+    The batch order is drawn from ``seed``.
+    """
     x, y = splits["train"]
     steps_per_epoch = math.ceil(len(y) / BATCH)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=LR)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * steps_per_epoch)
     generator = torch.Generator().manual_seed(seed)
     result = {"parameters": lmu.count_parameters(model), "first_losses": []}
@@ -100,7 +119,7 @@ def train(
             loss = nn.functional.cross_entropy(model(xb), yb)
             optimizer.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), CLIP)
+            nn.utils.clip_grad_norm_(params, CLIP)
             optimizer.step()
             schedule.step()
             step += 1
@@ -115,7 +134,8 @@ def train(
             training.evaluate(model, *splits["validation"], batch_size=1000)
         )
         print(
-            f"{name} seed {seed} epoch {len(curve['seconds'])}: loss {curve['train_loss'][-1]:.4f}, "
+            f"{label} seed {seed} epoch {len(curve['seconds'])}: "
+            f"loss {curve['train_loss'][-1]:.4f}, "
             f"validation {curve['validation_accuracy'][-1]:.4f}, {curve['seconds'][-1]:.0f} s",
             flush=True,
         )
