@@ -23,7 +23,8 @@ allocator (``mallopt``) to keep freed memory in its heap instead of returning bl
 the operating system. By default every call of a layer at T >= 200 maps fresh pages for its 41 MB
 buffers and pays a page fault per 4 KB page on first touch; the loop's small tensors are reused
 from the heap. Both methods are timed again under the same setting (Linux/glibc only; elsewhere
-the key holds an empty list).
+the key holds an empty list). ``steps_heap_kept``: the ``steps`` again under that setting, so
+that every training step reuses its buffers whatever ran before it in the process.
 
 Results go to ``results/single_spike_speed.json`` with provenance (:mod:`snnbook.records`).
 Run on an idle machine, from the repository root::
@@ -225,11 +226,13 @@ def main(argv: list[str] | None = None) -> dict:
 
         images, labels = load_fashion_mnist("train", n=BATCH, seed=args.seed)
         results["steps"] = step_rows(args.step_steps, images, labels, args.repeats)
-    results["layers_heap_kept"] = []
+    results["layers_heap_kept"], results["steps_heap_kept"] = [], []
     wide = [w for w in (parse_width(w) for w in args.widths) if w == (128, 400)]
     if wide and not args.no_heap_kept and keep_freed_memory():
         print("glibc now keeps freed memory in its heap:", flush=True)
         results["layers_heap_kept"] = layer_rows(args.layer_steps, wide, args.repeats, args.seed)
+        if args.step_steps:
+            results["steps_heap_kept"] = step_rows(args.step_steps, images, labels, args.repeats)
     records.write(args.out, results, run)
     return results
 

@@ -225,6 +225,10 @@ def test_speed_script_short_prefix(tmp_path):
     assert {(16, 100, 1024)} <= cases
     assert {r["T"] for r in committed["steps"]} >= {25, 100}
     assert committed["provenance"]["threads"] == 2
+    kept = {(r["batch"], r["neurons"], r["T"]) for r in committed["layers_heap_kept"]}
+    assert {(128, 400, t) for t in (100, 200, 1024)} <= kept
+    assert {r["T"] for r in committed["steps_heap_kept"]} >= {25, 100}
+    assert saved["layers_heap_kept"] == saved["steps_heap_kept"] == []  # no 128 x 400 layer here
 
 
 def test_fmnist_script_first_steps_match_the_record():
