@@ -111,8 +111,11 @@ def test_plateau_helpers_measure_the_late_change():
     np.testing.assert_allclose(late_change(runs, 1), [0.01, 0.04])
     html = plateau_table({"a": runs}, 10_000).data
     assert "+10.00%" in html and "85.0%" in html
+    import matplotlib.pyplot as plt
+
     fig = plot_test_curves({"a": runs, "b": runs}, title="t")
     assert len(fig.axes[0].lines) == 4
+    plt.close(fig)
 
 
 # ------------------------------------------------------------------ timing
