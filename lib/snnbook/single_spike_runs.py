@@ -318,7 +318,9 @@ def plot_test_curves(
             ax.plot(epochs, curve, "o-", ms=3, lw=1, color=color, label=label, alpha=0.8)
             ax.annotate(f"seed {seed}", (len(curve), curve[-1]), fontsize=7, color=color,
                         textcoords="offset points", xytext=(4, 0), va="center")  # fmt: skip
+    longest = max(len(run["test_curve"]) for runs in arms.values() for run in runs.values())
     ax.set(xlabel="epoch", ylabel="test accuracy (10 000 images)")
+    ax.set_xticks(range(1, longest + 1))
     if title:
         ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
