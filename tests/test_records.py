@@ -49,6 +49,21 @@ def test_round_trip_keeps_results_and_records_provenance(tmp_path, quiet, capsys
     assert prov["wall_seconds"] >= 0
 
 
+def test_provenance_tells_a_dirty_start_from_a_dirty_end(tmp_path, quiet, monkeypatch):
+    """Edits made while a run is under way must not hide that the code that ran was committed."""
+    states = iter([("aaa", False), ("bbb", True)])  # clean at start, edited during the run
+    monkeypatch.setattr(records, "_commit", lambda: next(states))
+    prov = records.load(records.write(tmp_path / "a.json", {"x": 1}, records.start([0])))
+    assert prov["provenance"]["commit_at_start"] == "aaa" and prov["provenance"]["commit"] == "bbb"
+    assert prov["provenance"]["uncommitted_at_start"] is False
+    assert prov["provenance"]["uncommitted_changes"] is True
+    states = iter([("aaa", True), ("aaa", False)])  # dirty at start, cleaned before the end
+    monkeypatch.setattr(records, "_commit", lambda: next(states))
+    prov = records.load(records.write(tmp_path / "b.json", {"x": 1}, records.start([0])))
+    assert prov["provenance"]["uncommitted_at_start"] is True
+    assert prov["provenance"]["uncommitted_changes"] is True, "a dirty start is never hidden"
+
+
 def test_write_is_atomic_and_reports_a_replacement(tmp_path, quiet, capsys):
     path = tmp_path / "run.json"
     path.write_text('{"old": true}')

@@ -6,7 +6,9 @@ in ``results/``; the chapter loads that file, shows its numbers and re-runs one
 seed live. Every such file has the same two parts:
 
 * ``provenance``: how the numbers were made. The exact command, the git commit
-  (and whether the tree had uncommitted changes), the list of ``seeds``, the
+  at the end and at the start of the run (``uncommitted_changes`` is true when
+  the tree had uncommitted changes at either end; ``uncommitted_at_start``
+  tells whether the code that ran was itself committed), the list of ``seeds``, the
   versions of Python and the main packages, the date, the wall time, the
   number of CPU threads and the load average before and after the run. A run
   is only worth committing if it was made on a quiet machine (load below 2
@@ -65,6 +67,8 @@ class Run:
     load_before: tuple[float, float, float]
     seeds: tuple[int, ...]
     command: str
+    commit_at_start: str = "unknown"
+    dirty_at_start: bool = False
 
 
 def _commit() -> tuple[str, bool]:
@@ -126,7 +130,8 @@ def start(seeds: list[int] | tuple[int, ...], *, max_load: float | None = 2.0) -
             "until nothing else runs, or pass max_load=None for a run you will not commit"
         )
     command = shlex.join([Path(sys.executable).name, *sys.argv])
-    return Run(time.perf_counter(), load, seeds, command)
+    commit, dirty = _commit()
+    return Run(time.perf_counter(), load, seeds, command, commit, dirty)
 
 
 def provenance(run: Run, **extra: Any) -> dict[str, Any]:
@@ -137,14 +142,17 @@ def provenance(run: Run, **extra: Any) -> dict[str, Any]:
     """
     if not isinstance(run, Run):
         raise TypeError(f"run must be the Run returned by records.start, got {type(run).__name__}")
-    clash = sorted(set(extra) & {*REQUIRED, "uncommitted_changes", "machine"})
+    own = {*REQUIRED, "uncommitted_changes", "uncommitted_at_start", "commit_at_start", "machine"}
+    clash = sorted(set(extra) & own)
     if clash:
         raise ValueError(f"extra provenance fields may not replace the standard ones: {clash}")
     commit, dirty = _commit()
     record = {
         "command": run.command,
         "commit": commit,
-        "uncommitted_changes": dirty,
+        "uncommitted_changes": dirty or run.dirty_at_start,
+        "commit_at_start": run.commit_at_start,
+        "uncommitted_at_start": run.dirty_at_start,
         "seeds": list(run.seeds),
         "versions": _versions(),
         "date_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
