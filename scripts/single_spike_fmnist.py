@@ -22,6 +22,12 @@ with provenance. Run on an idle machine, from the repository root::
 
     /work/bin/heavy .venv/bin/python scripts/single_spike_fmnist.py
 
+The run to a plateau (``results/single_spike_plateau.json``) is the same script with a longer
+cosine schedule, for the two arms the chapter ranks (the ablation keeps its 2-epoch run)::
+
+    /work/bin/heavy .venv/bin/python scripts/single_spike_fmnist.py --epochs 5 \
+        --arms single-spike multi-spike --out results/single_spike_plateau.json
+
 ``tests/test_single_spike_scripts.py`` re-runs the first optimizer steps of the first seed of
 every arm and compares the losses with the ``first_losses`` stored here.
 """
@@ -44,6 +50,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--n-train", type=int, default=None, help="subset (default: all 60 000)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="epochs of the cosine schedule (default: recipe's)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
@@ -53,8 +62,9 @@ def main(argv: list[str] | None = None) -> dict:
     run = records.start(args.seeds, max_load=args.max_load if args.max_load > 0 else None)
     x, y = load_fashion_mnist("train", n=args.n_train)
     x_test, y_test = load_fashion_mnist("test")
+    recipe = dict(FMNIST) if args.epochs is None else {**FMNIST, "epochs": args.epochs}
     results: dict = {
-        "recipe": dict(FMNIST),
+        "recipe": recipe,
         "n_train": len(y),
         "n_test": len(y_test),
         "arms": {arm: {} for arm in args.arms},
@@ -62,7 +72,8 @@ def main(argv: list[str] | None = None) -> dict:
     for seed in args.seeds:
         for arm in args.arms:
             snnbook.seed_everything(seed, threads=args.threads)
-            out = train_arm(arm, seed, (x, y, x_test, y_test), desc=f"{arm}, seed {seed}")
+            data = (x, y, x_test, y_test)
+            out = train_arm(arm, seed, data, recipe=recipe, desc=f"{arm}, seed {seed}")
             out.pop("model")
             results["arms"][arm][str(seed)] = out
     records.write(args.out, results, run)

@@ -24,8 +24,11 @@ from snnbook.single_spike_runs import (
     arm_summary,
     dead_neurons,
     hidden_spikes_per_sample,
+    late_change,
     layer_speed_table,
     make_network,
+    plateau_table,
+    plot_test_curves,
     step_speed_table,
     train_arm,
 )
@@ -101,6 +104,20 @@ def test_tables_render_records():
     assert "50%" in step_speed_table([step]).data
 
 
+def test_plateau_helpers_measure_the_late_change():
+    runs = {"0": {"test_curve": [0.5, 0.8, 0.85, 0.86], "test_accuracy": 0.86}}
+    runs["1"] = {"test_curve": [0.5, 0.7, 0.80, 0.84], "test_accuracy": 0.84}
+    np.testing.assert_allclose(late_change(runs), [0.86 - 0.8, 0.84 - 0.7])
+    np.testing.assert_allclose(late_change(runs, 1), [0.01, 0.04])
+    html = plateau_table({"a": runs}, 10_000).data
+    assert "+10.00%" in html and "85.0%" in html
+    import matplotlib.pyplot as plt
+
+    fig = plot_test_curves({"a": runs, "b": runs}, title="t")
+    assert len(fig.axes[0].lines) == 4
+    plt.close(fig)
+
+
 # ------------------------------------------------------------------ timing
 def test_forward_backward_ms_times_and_backpropagates():
     seen = []
@@ -147,6 +164,21 @@ BAD_INPUTS = [
     ),
     refuse(lambda: arm_summary({}, 100), ValueError, "runs", id="summary-empty"),
     refuse(lambda: accuracy_table({}, 100), ValueError, "arms", id="table-empty"),
+    refuse(lambda: late_change({}), ValueError, "runs", id="late-empty"),
+    refuse(
+        lambda: late_change({"0": {"test_curve": [0.5, 0.6]}}),
+        ValueError,
+        "epochs",
+        id="late-short",
+    ),
+    refuse(
+        lambda: late_change({"0": {"test_curve": [0.5, 0.6, 0.7]}}, last=0),
+        ValueError,
+        "last",
+        id="late-last",
+    ),
+    refuse(lambda: plateau_table({}, 100), ValueError, "arms", id="plateau-empty"),
+    refuse(lambda: plot_test_curves([]), ValueError, "arms", id="curves-empty"),
     refuse(lambda: hidden_spikes_per_sample(None, [1.0]), TypeError, "x", id="spikes-x"),
     refuse(lambda: dead_neurons(None, "x"), TypeError, "x", id="dead-x"),
     refuse(lambda: best_ms(5), TypeError, "fn", id="best-fn"),
@@ -196,6 +228,10 @@ def test_speed_script_short_prefix(tmp_path):
     assert {(16, 100, 1024)} <= cases
     assert {r["T"] for r in committed["steps"]} >= {25, 100}
     assert committed["provenance"]["threads"] == 2
+    kept = {(r["batch"], r["neurons"], r["T"]) for r in committed["layers_heap_kept"]}
+    assert {(128, 400, t) for t in (100, 200, 1024)} <= kept
+    assert {r["T"] for r in committed["steps_heap_kept"]} >= {25, 100}
+    assert saved["layers_heap_kept"] == saved["steps_heap_kept"] == []  # no 128 x 400 layer here
 
 
 def test_fmnist_script_first_steps_match_the_record():
@@ -214,6 +250,33 @@ def test_fmnist_script_first_steps_match_the_record():
             assert math.isclose(run["test_accuracy"], run["test_curve"][-1])
         torch.manual_seed(seed)
         prefix = train_arm(arm, seed, (x, y, x_test, y_test), stop_after=3)
+        np.testing.assert_allclose(
+            prefix["first_losses"], runs[str(seed)]["first_losses"][:3], rtol=1e-4
+        )
+
+
+def test_plateau_run_first_steps_match_the_record():
+    """The run to a plateau: 2 arms, >= 2 seeds, every epoch's test accuracy, a reproducible start."""
+    from snnbook.data import load_fashion_mnist
+
+    record = records.load("single_spike_plateau")
+    recipe = record["recipe"]
+    assert {k: v for k, v in recipe.items() if k != "epochs"} == {
+        k: v for k, v in FMNIST.items() if k != "epochs"
+    }
+    assert recipe["epochs"] > FMNIST["epochs"]
+    assert set(record["arms"]) == {"single-spike", "multi-spike"}
+    assert record["n_train"] == 60_000 and record["n_test"] == 10_000
+    seed = record["provenance"]["seeds"][0]
+    x, y = load_fashion_mnist("train")
+    x_test, y_test = load_fashion_mnist("test", n=16)
+    for arm, runs in record["arms"].items():
+        assert len(runs) >= 2, f"{arm}: a committed comparison needs at least two seeds"
+        for run in runs.values():
+            assert len(run["test_curve"]) == recipe["epochs"]
+            assert math.isclose(run["test_accuracy"], run["test_curve"][-1])
+        torch.manual_seed(seed)
+        prefix = train_arm(arm, seed, (x, y, x_test, y_test), recipe=recipe, stop_after=3)
         np.testing.assert_allclose(
             prefix["first_losses"], runs[str(seed)]["first_losses"][:3], rtol=1e-4
         )

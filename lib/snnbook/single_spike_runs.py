@@ -40,6 +40,9 @@ __all__ = [
     "dead_neurons",
     "arm_summary",
     "accuracy_table",
+    "late_change",
+    "plateau_table",
+    "plot_test_curves",
     "layer_speed_table",
     "step_speed_table",
     "SPEED_CASES",
@@ -236,6 +239,90 @@ def accuracy_table(
         },
         caption=caption or None,
     )
+
+
+def late_change(runs: Mapping[str, Mapping[str, Any]], last: int = 2) -> list[float]:
+    """Per seed, the test accuracy after the final epoch minus that ``last`` epochs earlier.
+
+    A run has reached a plateau of its schedule when these changes are about as small as the
+    test-set standard error of one accuracy (compare with :attr:`stats.Summary.test_se`).
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError("runs must be a non-empty dict: seed -> result of train_arm")
+    last = checks.positive_int("last", last)
+    out = []
+    for seed, run in runs.items():
+        curve = run["test_curve"]
+        if len(curve) <= last:
+            raise ValueError(
+                f"seed {seed}: {len(curve)} epochs recorded, need more than last={last}; "
+                "pass a smaller last or a longer run"
+            )
+        out.append(curve[-1] - curve[-1 - last])
+    return out
+
+
+def plateau_table(
+    arms: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    n_test: int,
+    *,
+    last: int = 2,
+    caption: str = "",
+) -> HTML:
+    """Per arm: final accuracy, the change over the last ``last`` epochs, and the test-set SE."""
+    if not isinstance(arms, Mapping) or not arms:
+        raise ValueError("arms must be a non-empty dict: arm -> {seed: result}")
+    rows = []
+    for arm, runs in arms.items():
+        s = arm_summary(runs, n_test)
+        change = late_change(runs, last)
+        rows.append(
+            {
+                "network": arm,
+                "epochs": len(next(iter(runs.values()))["test_curve"]),
+                "final accuracy": s.mean,
+                f"change over last {last} epochs (mean)": _mean(change),
+                "(largest |change|)": max(abs(c) for c in change),
+                "test-set SE": s.test_se,
+            }
+        )
+    points = "{:+.2%}".format
+    return tables.table(
+        rows,
+        formats={
+            "final accuracy": "{:.1%}",
+            f"change over last {last} epochs (mean)": points,
+            "(largest |change|)": "{:.2%}",
+            "test-set SE": "{:.2%}",
+        },
+        caption=caption or None,
+    )
+
+
+def plot_test_curves(
+    arms: Mapping[str, Mapping[str, Mapping[str, Any]]], *, title: str = ""
+) -> Figure:
+    """Test accuracy after every epoch, one line per seed, one colour per arm."""
+    import matplotlib.pyplot as plt
+
+    from snnbook.plotting import COLORS
+
+    if not isinstance(arms, Mapping) or not arms:
+        raise ValueError("arms must be a non-empty dict: arm -> {seed: result}")
+    fig, ax = plt.subplots(figsize=(6.0, 3.2), constrained_layout=True)
+    for color, (arm, runs) in zip(COLORS, arms.items(), strict=False):
+        for k, (seed, run) in enumerate(runs.items()):
+            curve = run["test_curve"]
+            epochs = range(1, len(curve) + 1)
+            label = arm if k == 0 else None
+            ax.plot(epochs, curve, "o-", ms=3, lw=1, color=color, label=label, alpha=0.8)
+            ax.annotate(f"seed {seed}", (len(curve), curve[-1]), fontsize=7, color=color,
+                        textcoords="offset points", xytext=(4, 0), va="center")  # fmt: skip
+    ax.set(xlabel="epoch", ylabel="test accuracy (10 000 images)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
 
 
 def _mean(values: Any) -> float:
