@@ -218,11 +218,11 @@ def lmu_operations(
 LMU_ROWS: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "lmu_ann": ("non-spiking", None, {"label": "LMU, non-spiking",
                 "recipe": "chapter 6's committed run (not re-run)"}),
-    "lmu_hybrid": ("interpolated dt", "dt_target", {"label": "hybrid LMU, dt interpolated",
+    "lmu_hybrid": ("interpolated dt", "dt_target", {"label": "hybrid LMU, interpolated to dt {dt:g}",
                    "recipe": "dt interpolated 10 -> 0.3 while fine-tuning (the paper's recipe)"}),
-    "lmu_target": ("target dt", "dt_target", {"label": "hybrid LMU, tuned at dt",
+    "lmu_target": ("target dt", "dt_target", {"label": "hybrid LMU, tuned at dt {dt:g}",
                    "recipe": "fine-tuned at dt = 0.3 throughout (the control)"}),
-    "lmu_dt3": ("interpolated dt 3", "dt_target_2", {"label": "hybrid LMU, dt 3 interpolated",
+    "lmu_dt3": ("interpolated dt 3", "dt_target_2", {"label": "hybrid LMU, interpolated to dt {dt:g}",
                 "recipe": "dt interpolated 100 -> 3 (about 4 bits per activity)"}),
 }  # fmt: skip
 
@@ -263,7 +263,8 @@ def lmu_rows(
             seeds[seed] = {"accuracy": acc, **lmu_operations(**shape, spikes_per_image=spikes),
                            "neuron_spikes": spikes, "input_spikes": 0.0,
                            "train_seconds": trained}  # fmt: skip
-        rows[key] = {**meta, "chapter": 6, "steps": 784, "input": "pixel sequence",
+        label = meta["label"].format(dt=dt)
+        rows[key] = {**meta, "label": label, "chapter": 6, "steps": 784, "input": "pixel sequence",
                      "task": "psFashion-MNIST", "n_test": n_test, "dt": dt,
                      "seeds": seeds}  # fmt: skip
     return {"rows": rows, "dt": settings["dt_target"], "dt_2": settings["dt_target_2"],
