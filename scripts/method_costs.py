@@ -23,9 +23,11 @@ emit. The rows:
   epochs on 20 000 images), converted at T = 6 with Poisson input and the threshold factor tuned
   on held-out training images, and that conversion fine-tuned for 1 epoch with the piecewise-linear
   surrogate (chapter 8's hybrid at T = 6; STDB fails there, as chapter 8 shows);
-* ``lmu_hybrid`` / ``lmu_ann``: chapter 6's hybrid-spiking LMU on psFashion-MNIST (another task),
-  *not re-run*: its accuracies and spikes are loaded from ``results/hybrid_lmu.json`` and its
-  operations counted by hand (:func:`snnbook.comparison.lmu_operations`).
+* ``lmu_*``: chapter 6's hybrid-spiking LMU on psFashion-MNIST (another task), *not re-run*:
+  :func:`snnbook.comparison.lmu_rows` loads its accuracies and spikes from
+  ``results/hybrid_lmu.json`` and counts its operations by hand. The copy stored here goes stale
+  when chapter 6's run is re-recorded, so chapter 9 rebuilds these rows when it runs
+  (:func:`snnbook.comparison.with_live_lmu`).
 
 Three sweeps on the first 2 000 test images show one knob per method: the LIF network's ``T``,
 the hybrid's ``T`` and the quantized network's ``dt``. A ``prefix`` (five optimizer steps of the
@@ -123,20 +125,6 @@ ROWS: dict[str, dict[str, Any]] = {
         "steps": 6,
         "input": "Poisson",
         "recipe": "the conversion + 1 epoch, piecewise-linear surrogate",
-    },
-    "lmu_ann": {
-        "label": "LMU, non-spiking",
-        "chapter": 6,
-        "steps": 784,
-        "input": "pixel sequence",
-        "recipe": "chapter 6's committed run (not re-run), 9 epochs on 10 000",
-    },
-    "lmu_hybrid": {
-        "label": "hybrid-spiking LMU",
-        "chapter": 6,
-        "steps": 784,
-        "input": "pixel sequence",
-        "recipe": "chapter 6's committed run (not re-run), dt interpolated to 0.3",
     },
 }
 
@@ -274,37 +262,6 @@ def _sweep(model, sweep: tuple, values: list, seed: int, *, knob: str, run=None)
     return out
 
 
-# ------------------------------------------------------------------ chapter 6, by hand
-def lmu_rows(test_images: torch.Tensor) -> dict[str, dict]:
-    """The LMU rows from chapter 6's committed run, counted by hand (see lmu_operations)."""
-    record = records.load("hybrid_lmu")
-    settings, results = record["settings"], record["results"]
-    nonzero = float((test_images.flatten(1) != 0).sum(1).float().mean())
-    shape = {"hidden": settings["hidden"], "order": settings["order"], "steps": 784,
-             "classes": 10, "nonzero_pixels": nonzero}  # fmt: skip
-    rows: dict[str, dict] = {"lmu_ann": {}, "lmu_hybrid": {}}
-    for seed in map(str, record["provenance"]["seeds"]):
-        res = results[seed]
-        pre = sum(res["pretrain"]["seconds"])
-        ann = res["non-spiking"]
-        rows["lmu_ann"][seed] = {
-            "accuracy": ann["test_accuracy_non_spiking"],
-            **comparison.lmu_operations(**shape, spikes_per_image=None),
-            "neuron_spikes": None, "input_spikes": 0.0,
-            "train_seconds": pre + sum(ann["seconds"]),
-        }  # fmt: skip
-        arm = res["interpolated dt"]
-        report = next(r for r in arm["reports"] if r["dt"] == settings["dt_target"])
-        rows["lmu_hybrid"][seed] = {
-            "accuracy": report["accuracy"],
-            **comparison.lmu_operations(**shape, spikes_per_image=report["spikes_per_image"]),
-            "neuron_spikes": report["spikes_per_image"], "input_spikes": 0.0,
-            "train_seconds": pre + sum(arm["seconds"]),
-        }  # fmt: skip
-    return {"rows": rows, "dt": settings["dt_target"], "nonzero_pixels": nonzero,
-            "wall_seconds_ch6": record["provenance"]["wall_seconds"]}  # fmt: skip
-
-
 # ------------------------------------------------------------------ the prefix a test re-runs
 def prefix(data: regimes.Data, test: tuple) -> dict[str, float]:
     """Five optimizer steps of the ANN row (seed 0, 640 training images), on 200 test images."""
@@ -347,20 +304,20 @@ def main(argv: list[str] | None = None) -> dict:
             seeds[key][str(seed)] = row
         summary = ", ".join(f"{k} {r['accuracy']:.3f}" for k, r in rows.items())
         print(f"seed {seed} ({_seconds(start):.0f} s): {summary}", flush=True)
-    lmu = lmu_rows(x_test)
-    for key in ("lmu_ann", "lmu_hybrid"):
-        seeds[key] = lmu["rows"][key]
+    nonzero = float((x_test.flatten(1) != 0).sum(1).float().mean())
+    lmu = comparison.lmu_rows(nonzero, len(y_test))
     results = {
         "n_test": len(y_test),
         "rows": {
             key: {
                 **meta,
-                "task": "psFashion-MNIST" if key.startswith("lmu") else "Fashion-MNIST",
+                "task": "Fashion-MNIST",
                 "n_test": len(y_test),
                 "seeds": seeds[key],
             }
             for key, meta in ROWS.items()
-        },  # fmt: skip
+        }
+        | lmu["rows"],  # fmt: skip
         "sweeps": {
             "quantized": {
                 "label": "quantized (ch. 2)",

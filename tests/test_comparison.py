@@ -15,7 +15,15 @@ from conftest import assert_refuses, refuse
 from torch import nn
 
 from snnbook import comparison, energy, stats
-from snnbook.comparison import PRICES, Probe, energy_of, lmu_operations, measure
+from snnbook.comparison import (
+    PRICES,
+    Probe,
+    energy_of,
+    lmu_operations,
+    lmu_rows,
+    measure,
+    with_live_lmu,
+)
 from snnbook.energy import count_operations
 from snnbook.lif import RateLIFNet
 from snnbook.training import evaluate
@@ -197,6 +205,10 @@ BAD_INPUTS = [
         "nonzero_pixels",
         id="lmu-px",
     ),  # fmt: skip
+    refuse(lambda: lmu_rows(300.0, 0), ValueError, "n_test", id="lmu-rows-n"),
+    refuse(lambda: lmu_rows(float("nan"), 1000), ValueError, "nonzero_pixels", id="lmu-rows-px"),
+    refuse(lambda: lmu_rows(300.0, 1000, {"rows": {}}), TypeError, "hybrid_lmu", id="lmu-rows-rec"),
+    refuse(lambda: with_live_lmu({"rows": 3}), TypeError, "method_costs", id="live-lmu-rec"),
     refuse(lambda: energy_of({"acs": 1.0, "macs": 1.0}, "fp16"), ValueError, "pricing", id="price"),
     refuse(lambda: energy_of({"acs": 1.0}), TypeError, "macs", id="energy-counts"),
     refuse(lambda: comparison.cost_rows({"rows": 3}), TypeError, "record", id="rows-record"),

@@ -459,7 +459,7 @@ WRONG_CASES = [
 
 # ==================================================================== the checks
 def test_every_chapter_has_at_least_two_exercises():
-    per_chapter = {n: [lab for lab in labels() if lab.startswith(f"ch{n}-")] for n in range(1, 9)}
+    per_chapter = {n: [lab for lab in labels() if lab.startswith(f"ch{n}-")] for n in range(1, 10)}
     thin = {n: labs for n, labs in per_chapter.items() if len(labs) < 2}
     assert not thin, f"chapters with fewer than 2 coding exercises: {thin}"
     assert all(re.fullmatch(r"ch[1-9]-[a-z0-9]+(-[a-z0-9]+)*", lab) for lab in labels())
@@ -650,7 +650,7 @@ def test_refuses_bad_input(call, exc, words):
 #: notebook: a stub cell that calls check("label", fn), and a {solution}
 #: dropdown whose Python code passes the check. Once all chapters are listed,
 #: this list must equal [1, 2, ..., 8].
-CHAPTERS_WITH_EXERCISES: list[int] = [1, 2, 3, 4, 5, 6, 7, 8]
+CHAPTERS_WITH_EXERCISES: list[int] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 FENCE = re.compile(r"(`{3,})\{solution\}\s+(?P<label>\S+)\n(?P<body>.*?)\n\1(?!`)", re.DOTALL)
 CODE = re.compile(r"(`{3,})(?:python|\{code-cell\} ipython3)\n(?P<code>.*?)\n\1", re.DOTALL)
@@ -705,7 +705,7 @@ def test_solution_extraction_finds_code_in_dropdowns(tmp_path):
 
 def test_chapter_list_is_valid():
     assert CHAPTERS_WITH_EXERCISES == sorted(set(CHAPTERS_WITH_EXERCISES))
-    assert set(CHAPTERS_WITH_EXERCISES) <= set(range(1, 9))
+    assert set(CHAPTERS_WITH_EXERCISES) <= set(range(1, 10))
 
 
 def test_chapter_solutions_pass_their_checks():
@@ -734,12 +734,10 @@ def check_chapter_solutions(path: Path, chapter: int) -> None:
 
 # ==================================================================== every chapter
 def test_every_chapter_carries_its_exercises():
-    """All eight chapters hold their coding exercises (checked above, solution by solution)."""
-    assert CHAPTERS_WITH_EXERCISES == list(range(1, 9))
+    """All nine chapters hold their coding exercises (checked above, solution by solution)."""
+    assert CHAPTERS_WITH_EXERCISES == list(range(1, 10))
     chapters = {lab.split("-")[0] for lab in labels()}
-    assert {f"ch{n}" for n in range(1, 9)} <= chapters, "every chapter has coding exercises"
-    # chapter 9's exercises may reach the library before its notebook: nothing beyond it
-    assert chapters <= {f"ch{n}" for n in range(1, 10)}
+    assert chapters == {f"ch{n}" for n in range(1, 10)}, "every chapter has coding exercises"
 
 
 # ==================================================================== the teachers' page

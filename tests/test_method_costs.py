@@ -56,3 +56,46 @@ def test_table_and_figure_read_the_record(record):
     assert [r["key"] for r in rows] == list(record["rows"])
     comparison.cost_table(record)
     plt.close(comparison.plot_accuracy_energy(record))
+
+
+def test_chapter9_shows_the_lmu_rows_of_chapter_6_as_recorded_now(record):
+    """The live LMU rows are chapter 6's committed accuracies, read independently here."""
+    lmu = records.load("hybrid_lmu")
+    settings, seeds = lmu["settings"], [str(s) for s in lmu["provenance"]["seeds"]]
+    live = comparison.with_live_lmu(record)
+    assert set(live["rows"]) == (METHODS - {"lmu_ann", "lmu_hybrid"}) | set(comparison.LMU_ROWS)
+    for key in METHODS - {"lmu_ann", "lmu_hybrid"}:
+        assert live["rows"][key] == record["rows"][key]
+
+    def at(arm, dt):
+        out = []
+        for s in seeds:
+            for r in lmu["results"][s][arm]["reports"]:
+                if r["dt"] == dt:
+                    out.append(r["accuracy"])
+        return out
+
+    expect = {
+        "lmu_ann": [lmu["results"][s]["non-spiking"]["test_accuracy_non_spiking"] for s in seeds],
+        "lmu_hybrid": at("interpolated dt", settings["dt_target"]),
+        "lmu_target": at("target dt", settings["dt_target"]),
+        "lmu_dt3": at("interpolated dt 3", settings["dt_target_2"]),
+    }
+    for key, accs in expect.items():
+        got = [live["rows"][key]["seeds"][s]["accuracy"] for s in seeds]
+        assert got == accs, key
+        assert live["rows"][key]["task"] == "psFashion-MNIST"
+    # the spiking rows trade the recurrent MACs for accumulates; the memory stays
+    ann, hyb = live["rows"]["lmu_ann"]["seeds"], live["rows"]["lmu_hybrid"]["seeds"]
+    for s in seeds:
+        assert hyb[s]["acs"] > 0 and ann[s]["acs"] == 0
+        assert hyb[s]["macs"] < ann[s]["macs"]
+        assert hyb[s]["memory"] == ann[s]["memory"]
+    assert live["lmu"]["dt"] == settings["dt_target"]
+
+
+def test_with_live_lmu_refuses_a_foreign_record():
+    with pytest.raises(TypeError, match="method_costs"):
+        comparison.with_live_lmu({"no": "rows"})
+    with pytest.raises(TypeError, match="hybrid_lmu"):
+        comparison.lmu_rows(300.0, 1000, {"rows": {}})

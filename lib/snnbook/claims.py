@@ -25,7 +25,9 @@ that are not accuracies (errors, losses, seconds, spike counts),
 :func:`snnbook.memory_task.compare_errors` (seeds only): a difference inside
 :math:`z = 2` noises is a **tie**, and a resolved difference is
 **reproduced** when it has the sign the paper claims, **not reproduced**
-otherwise. Timings recorded once (best of several repeats, no seeds) are judged
+otherwise. Each claim is judged against its strongest control (for a training
+trick, the same budget spent without it; where there are several controls, the
+worst of the verdicts). Timings recorded once (best of several repeats, no seeds) are judged
 by their ratio alone, and the line says so. A claim the book did not run is
 **not tested here**, with what the book measured instead where that helps.
 
@@ -227,8 +229,9 @@ def _chapter4(load: Callable[[str], dict]) -> list[Claim]:
             "With binarized weights a high threshold kills spikes; annealing the threshold "
             "up from a low value lets spikes propagate and the network train (abstract).",
             f"output threshold annealed 1 → 64: {_pct(s_slow)} vs fixed 64: {_pct(s_64)} "
-            f"({_diff(vs64)}); ties with fixed 256 ({_diff(vs256)}); {k} seeds",
-            _verdict(vs64),
+            f"({_diff(vs64)}); vs fixed 256: {_pct(s_256)} ({_diff(vs256)}); {k} seeds",
+            # a fixed threshold that also trains is the control: judged against both
+            next((v for v in map(_verdict, (vs64, vs256)) if v != "reproduced"), "reproduced"),
             src,
         ),
         Claim(
@@ -421,6 +424,18 @@ def _chapter6(load: Callable[[str], dict]) -> list[Claim]:
 
     interp, switched = acc("interpolated dt", dt), acc("non-spiking", dt)
     vs_switch = stats.compare(interp, switched)
+    # the control that matters: the same fine-tuning budget spent at the target dt
+    target = acc("target dt", dt)
+    vs_target = stats.compare(interp, target)
+    dt2 = settings.get("dt_target_2")
+    at_dt2 = ""
+    if dt2 is not None:
+        interp2, target2 = acc("interpolated dt 3", dt2), acc("target dt 3", dt2)
+        vs2 = stats.compare(interp2, target2)
+        at_dt2 = (
+            f"; at dt = {dt2:g}: interpolated {_pct(interp2)} vs fine-tuned at dt "
+            f"{_pct(target2)} ({_diff(vs2)})"
+        )
     reference = stats.summarize(
         [results[s]["non-spiking"]["test_accuracy_non_spiking"] for s in seeds], n_test
     )
@@ -437,11 +452,14 @@ def _chapter6(load: Callable[[str], dict]) -> list[Claim]:
             "voelker2020spike",
             6,
             "In the hybrid-spiking LMU, training while interpolating dt toward the spiking "
-            "regime beats switching spikes on after non-spiking training (the paper's recipe).",
-            f"at dt = {dt:g}: interpolated {_pct(interp)} vs switched on {_pct(switched)} "
-            f"({_diff(vs_switch)}); non-spiking {_pct(reference)}; {k} seeds",
-            _verdict(vs_switch),
-            src + ".accuracy",
+            "regime (the paper's recipe) gives a more accurate spiking network; the control "
+            "is the same fine-tuning at the target dt throughout.",
+            f"at dt = {dt:g}: interpolated {_pct(interp)} vs fine-tuned at dt {_pct(target)} "
+            f"({_diff(vs_target)}) and vs switched on without fine-tuning {_pct(switched)} "
+            f"({_diff(vs_switch)}){at_dt2}; non-spiking {_pct(reference)}; {k} seeds",
+            # judged against the control (fine-tuning at the target dt), not the switch-on
+            _verdict(vs_target),
+            src.replace("interpolated dt}", "interpolated dt,target dt}") + ".accuracy",
         ),
         Claim(
             "voelker2020spike",
@@ -482,9 +500,15 @@ def _chapter7(load: Callable[[str], dict]) -> list[Claim]:
     steps = speed["steps"]
     step_text = ", ".join(f"{r['step_speedup_vs_loop_sparse']:.2f}× at T = {r['T']}" for r in steps)
 
-    fm = load("single_spike_fmnist")
+    # the run to a plateau (full training set, cosine schedule); single_spike_fmnist.json's
+    # 2-epoch runs are chapter 7's live setting and its straight-through ablation
+    fm = load("single_spike_plateau")
     n_test = fm["n_test"]
     arms = fm["arms"]
+    last_step = [
+        _mean([r["test_curve"][-1] - r["test_curve"][-2] for r in arms[arm].values()])
+        for arm in ("single-spike", "multi-spike")
+    ]
 
     def acc(arm: str) -> stats.Summary:
         return stats.summarize([r["test_accuracy"] for r in arms[arm].values()], n_test)
@@ -503,8 +527,12 @@ def _chapter7(load: Callable[[str], dict]) -> list[Claim]:
     s_multi = per_seed("multi-spike", "hidden_spikes_per_sample")
     fewer = _compare_values(s_multi, s_single)
     k = single.k
-    epochs = fm.get("recipe", {}).get("epochs")
-    budget = f"{epochs} epochs, " if epochs is not None else ""
+    epochs = fm["recipe"]["epochs"]
+    budget = (
+        f"{epochs} epochs on {fm['n_train']:,} images, cosine schedule; last epoch moved "
+        f"the test accuracy by {100 * last_step[0]:+.1f} and {100 * last_step[1]:+.1f} pts"
+    )
+    plateau = "results/single_spike_plateau.json"
     return [
         Claim(
             "taylor2022robust",
@@ -523,11 +551,12 @@ def _chapter7(load: Callable[[str], dict]) -> list[Claim]:
             7,
             "Training a single-spike network is faster than training the multi-spike SNN "
             "(up to 13.98×, abstract).",
-            f"seconds per Fashion-MNIST epoch: {_mean(t_single):.1f} vs multi-spike "
-            f"{_mean(t_multi):.1f} ({_mean(t_multi) / _mean(t_single):.1f}×, {k} seeds, "
-            f"timed on a loaded machine); whole training step alone: {step_text} (one run)",
+            f"seconds per Fashion-MNIST epoch ({fm['n_train']:,} images): {_mean(t_single):.1f} "
+            f"vs multi-spike {_mean(t_multi):.1f} ({_mean(t_multi) / _mean(t_single):.1f}×, "
+            f"{k} seeds, {epochs} epochs each, on the CPU); whole training step alone: "
+            f"{step_text} (one run)",
             _verdict(train_speed),
-            "results/single_spike_fmnist.json: arms.*.*.seconds_per_epoch; "
+            f"{plateau}: arms.*.*.seconds_per_epoch; "
             "results/single_spike_speed.json: steps[*].step_speedup_vs_loop_sparse",
         ),
         Claim(
@@ -535,11 +564,11 @@ def _chapter7(load: Callable[[str], dict]) -> list[Claim]:
             7,
             "Single-spike networks reach accuracy on par with multi-spike SNNs (abstract, "
             "for neuromorphic time series; 89.05% on Fashion-MNIST with an MLP).",
-            f"Fashion-MNIST ({budget}not a plateau): single-spike {_pct(single)} vs "
+            f"Fashion-MNIST MLP ({budget}): single-spike {_pct(single)} vs "
             f"multi-spike {_pct(multi)} ({_diff(parity)}); {k} seeds",
             # parity = a tie, or single-spike ahead
             "reproduced" if parity.tie or parity.difference > 0 else "not reproduced",
-            "results/single_spike_fmnist.json: arms.{single-spike,multi-spike}.*.test_accuracy",
+            f"{plateau}: arms.{{single-spike,multi-spike}}.*.test_accuracy",
         ),
         Claim(
             "taylor2022robust",
@@ -547,9 +576,10 @@ def _chapter7(load: Callable[[str], dict]) -> list[Claim]:
             "Single-spike networks send far fewer spikes than multi-spike ones: up to 81% "
             "fewer (abstract).",
             f"hidden spikes per image: {_mean(s_single):.0f} vs {_mean(s_multi):.0f} "
-            f"({100 * (1 - _mean(s_single) / _mean(s_multi)):.0f}% fewer); {k} seeds",
+            f"({100 * (1 - _mean(s_single) / _mean(s_multi)):.0f}% fewer), at the plateau; "
+            f"{k} seeds",
             _verdict(fewer),
-            "results/single_spike_fmnist.json: arms.*.*.hidden_spikes_per_sample",
+            f"{plateau}: arms.*.*.hidden_spikes_per_sample",
         ),
     ]
 
