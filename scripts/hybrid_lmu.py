@@ -180,7 +180,6 @@ def main(argv: list[str] | None = None) -> None:
     weights: dict[str, dict] = {}
     for seed in args.seeds:
         results[str(seed)] = run_seed(seed, splits, weights if seed == args.seeds[0] else None)
-    torch.save(weights, args.out.with_name(args.out.stem + "_weights.pt"))
     settings = {
         "hidden": HIDDEN, "order": ORDER, "theta": THETA, "window": WINDOW, "batch": BATCH,
         "n_train": N_TRAIN, "pretrain_epochs": PRETRAIN, "lr": LR, "finetune_epochs": FINETUNE,
@@ -189,6 +188,8 @@ def main(argv: list[str] | None = None) -> None:
         "arms": list(ARMS), "parameters": lmu.count_parameters(build(0)),
     }  # fmt: skip
     records.write(args.out, {"settings": settings, "results": results}, run)
+    # after the record: writing the tracked weights file first made the tree look edited
+    torch.save(weights, args.out.with_name(args.out.stem + "_weights.pt"))
 
 
 if __name__ == "__main__":
