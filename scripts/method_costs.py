@@ -25,9 +25,10 @@ emit. The rows:
   surrogate (chapter 8's hybrid at T = 6; STDB fails there, as chapter 8 shows);
 * ``lmu_*``: chapter 6's hybrid-spiking LMU on psFashion-MNIST (another task), *not re-run*:
   :func:`snnbook.comparison.lmu_rows` loads its accuracies and spikes from
-  ``results/hybrid_lmu.json`` and counts its operations by hand. The copy stored here goes stale
-  when chapter 6's run is re-recorded, so chapter 9 rebuilds these rows when it runs
-  (:func:`snnbook.comparison.with_live_lmu`).
+  ``results/hybrid_lmu.json`` and counts its operations by hand on chapter 6's task (the 14 x 14
+  pooled test images, 196 steps). The copy stored in the committed file was counted at 784 steps
+  (28 x 28) before that was fixed, and goes stale when chapter 6's run is re-recorded, so chapter 9
+  rebuilds these rows when it runs (:func:`snnbook.comparison.with_live_lmu`).
 
 Three sweeps on the first 2 000 test images show one knob per method: the LIF network's ``T``,
 the hybrid's ``T`` and the quantized network's ``dt``. A ``prefix`` (five optimizer steps of the
@@ -304,8 +305,7 @@ def main(argv: list[str] | None = None) -> dict:
             seeds[key][str(seed)] = row
         summary = ", ".join(f"{k} {r['accuracy']:.3f}" for k, r in rows.items())
         print(f"seed {seed} ({_seconds(start):.0f} s): {summary}", flush=True)
-    nonzero = float((x_test.flatten(1) != 0).sum(1).float().mean())
-    lmu = comparison.lmu_rows(nonzero, len(y_test))
+    lmu = comparison.lmu_rows(x_test)  # chapter 6's task: the 14 x 14 pooled images, 196 steps
     results = {
         "n_test": len(y_test),
         "rows": {

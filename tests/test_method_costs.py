@@ -62,7 +62,8 @@ def test_chapter9_shows_the_lmu_rows_of_chapter_6_as_recorded_now(record):
     """The live LMU rows are chapter 6's committed accuracies, read independently here."""
     lmu = records.load("hybrid_lmu")
     settings, seeds = lmu["settings"], [str(s) for s in lmu["provenance"]["seeds"]]
-    live = comparison.with_live_lmu(record)
+    x_test, _ = load_fashion_mnist("test")
+    live = comparison.with_live_lmu(record, x_test)
     assert set(live["rows"]) == (METHODS - {"lmu_ann", "lmu_hybrid"}) | set(comparison.LMU_ROWS)
     for key in METHODS - {"lmu_ann", "lmu_hybrid"}:
         assert live["rows"][key] == record["rows"][key]
@@ -92,10 +93,18 @@ def test_chapter9_shows_the_lmu_rows_of_chapter_6_as_recorded_now(record):
         assert hyb[s]["macs"] < ann[s]["macs"]
         assert hyb[s]["memory"] == ann[s]["memory"]
     assert live["lmu"]["dt"] == settings["dt_target"]
+    # counted on chapter 6's task: 14 x 14 block means of the test images, one pixel a step
+    pooled = x_test.reshape(-1, 14, 2, 14, 2).mean((2, 4))
+    assert live["lmu"]["steps"] == 196
+    assert live["lmu"]["nonzero_pixels"] == pytest.approx(
+        float((pooled != 0).sum() / len(x_test)), rel=1e-6
+    )
+    for key in comparison.LMU_ROWS:
+        assert live["rows"][key]["steps"] == 196
 
 
 def test_with_live_lmu_refuses_a_foreign_record():
     with pytest.raises(TypeError, match="method_costs"):
-        comparison.with_live_lmu({"no": "rows"})
+        comparison.with_live_lmu({"no": "rows"}, load_fashion_mnist("test")[0][:2])
     with pytest.raises(TypeError, match="hybrid_lmu"):
-        comparison.lmu_rows(300.0, 1000, {"rows": {}})
+        comparison.lmu_rows(load_fashion_mnist("test")[0][:2], {"rows": {}})

@@ -25,7 +25,12 @@ counted (see :mod:`snnbook.energy`).
 The hybrid-spiking LMU's memory update is computed outside any ``nn.Linear``
 (a parallel FFT in :func:`snnbook.lmu.memory`), so hooks never see it:
 :func:`lmu_operations` counts that network by hand from its shapes and its
-measured spikes.
+measured spikes, on chapter 6's task (:func:`lmu_task`: 14 x 14 images, 196
+steps), and :func:`lmu_hooked` counts chapter 6's trained networks under the
+hooks with the memory update added by hand.
+
+Each spiking row is set against the ANN it replaces (:func:`reference_of`),
+seed by seed (:func:`seed_ratios`, :func:`verdict`).
 
 Readers of the committed run ``results/method_costs.json``
 (``scripts/method_costs.py``): :func:`summaries`, :func:`cost_rows`,
@@ -53,14 +58,22 @@ __all__ = [
     "cost_rows",
     "cost_table",
     "energy_of",
+    "LMU_POOL",
     "LMU_ROWS",
+    "SPIKES_COUNTED",
+    "lmu_hooked",
+    "lmu_images",
     "lmu_operations",
     "lmu_rows",
+    "lmu_task",
     "measure",
     "plot_accuracy_energy",
     "plot_pricing",
     "plot_sweep",
+    "reference_of",
+    "seed_ratios",
     "summaries",
+    "verdict",
     "with_live_lmu",
 ]
 
@@ -169,6 +182,35 @@ def measure(
     }
 
 
+#: Chapter 6's task reads each 28 x 28 image averaged over LMU_POOL x LMU_POOL blocks (14 x 14,
+#: 196 steps; ``scripts/lmu_baselines.py``'s ``pooled``).
+LMU_POOL = 2
+
+
+def lmu_images(images: torch.Tensor) -> torch.Tensor:
+    """Fashion-MNIST images ``(N, 1, 28, 28)`` as chapter 6 reads them: 2 x 2 block means, 14 x 14."""
+    checks.tensor("images", images, ndim=4, kind="float",
+                  hint="pass Fashion-MNIST images (N, 1, 28, 28), load_fashion_mnist('test')[0]")  # fmt: skip
+    if images.shape[-1] % LMU_POOL or images.shape[-2] % LMU_POOL:
+        raise ValueError(
+            f"images must have sides divisible by {LMU_POOL}, got {tuple(images.shape[-2:])}"
+        )
+    return nn.functional.avg_pool2d(images, LMU_POOL)
+
+
+def lmu_task(images: torch.Tensor) -> dict[str, float]:
+    """Steps per sequence and mean nonzero pixels per image of chapter 6's task on ``images``.
+
+    ``steps`` is the pixel count of one pooled image (196 for 28 x 28 images);
+    ``nonzero_pixels`` the mean number of nonzero pooled pixels per image (the
+    :math:`W_x x_t` calls that cost anything).
+    """
+    pooled = lmu_images(images)
+    checks.finite_values("images", pooled)
+    return {"steps": pooled[0].numel(),
+            "nonzero_pixels": float((pooled.flatten(1) != 0).sum(1).float().mean())}  # fmt: skip
+
+
 def lmu_operations(
     *,
     hidden: int,
@@ -194,7 +236,17 @@ def lmu_operations(
       :math:`n^2` MACs (dense ReLU activity, zeros not skipped);
     * the readout: :math:`n \times` ``classes`` MACs once.
 
-    ``dense`` is every connection of every step, the non-spiking network's work.
+    ``dense`` is every connection of every step, the non-spiking network's work;
+    ``memory`` the memory update's share of ``macs``.
+
+    Convention (it differs from the hooks' and NeuroBench's, in the spiking
+    network's favour on both counts): the non-spiking network's zero ReLU
+    outputs are *not* skipped in :math:`W_h a_{t-1}`, and a burst of :math:`k`
+    spikes that one neuron sends in one step (possible when :math:`dt < 1`) is
+    :math:`k` ACs per target, where the hooks price the nonzero activity
+    :math:`k/dt` as one MAC per target. Biases, the neurons' updates and the
+    input encoder :math:`e_x u_t` are not counted. :func:`lmu_hooked` counts
+    the same networks the hooks' way.
     """
     hidden = checks.positive_int("hidden", hidden)
     order = checks.positive_int("order", order)
@@ -227,27 +279,31 @@ LMU_ROWS: dict[str, tuple[str, str | None, dict[str, str]]] = {
 }  # fmt: skip
 
 
-def lmu_rows(
-    nonzero_pixels: float, n_test: int, record: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The LMU rows of the comparison, read from chapter 6's committed run and counted by hand.
-
-    ``record`` is ``records.load("hybrid_lmu")`` (loaded when None); one row per
-    entry of :data:`LMU_ROWS`, each with the per-seed accuracy, operations
-    (:func:`lmu_operations`), spikes and training seconds (pre-training plus the
-    arm's fine-tuning), in the format of ``results/method_costs.json``'s rows.
-    ``nonzero_pixels`` is the mean number of nonzero pixels per test image.
-    """
+def _lmu_record(record: object) -> Mapping[str, Any]:
     from snnbook import records
 
-    n_test = checks.positive_int("n_test", n_test)
     if record is None:
         record = records.load("hybrid_lmu")
     if not isinstance(record, Mapping) or "settings" not in record or "results" not in record:
         raise TypeError("record must be results/hybrid_lmu.json, records.load('hybrid_lmu')")
+    return record
+
+
+def lmu_rows(images: torch.Tensor, record: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The LMU rows of the comparison, read from chapter 6's committed run and counted by hand.
+
+    ``images`` are the test images (``(N, 1, 28, 28)``, as loaded); the count
+    uses chapter 6's task on them (:func:`lmu_task`: 196 steps of the 14 x 14
+    pooled image, its mean nonzero pooled pixels). ``record`` is
+    ``records.load("hybrid_lmu")`` (loaded when None); one row per entry of
+    :data:`LMU_ROWS`, each with the per-seed accuracy, operations
+    (:func:`lmu_operations`), spikes and training seconds (pre-training plus the
+    arm's fine-tuning), in the format of ``results/method_costs.json``'s rows.
+    """
+    task = lmu_task(images)
+    record = _lmu_record(record)
     settings, results = record["settings"], record["results"]
-    shape = {"hidden": settings["hidden"], "order": settings["order"], "steps": 784,
-             "classes": 10, "nonzero_pixels": nonzero_pixels}  # fmt: skip
+    shape = {"hidden": settings["hidden"], "order": settings["order"], "classes": 10, **task}
     rows: dict[str, dict] = {}
     for key, (arm, dt_key, meta) in LMU_ROWS.items():
         dt = None if dt_key is None else settings[dt_key]
@@ -264,29 +320,83 @@ def lmu_rows(
                            "neuron_spikes": spikes, "input_spikes": 0.0,
                            "train_seconds": trained}  # fmt: skip
         label = meta["label"].format(dt=dt)
-        rows[key] = {**meta, "label": label, "chapter": 6, "steps": 784, "input": "pixel sequence",
-                     "task": "psFashion-MNIST", "n_test": n_test, "dt": dt,
-                     "seeds": seeds}  # fmt: skip
+        rows[key] = {**meta, "label": label, "chapter": 6, "steps": task["steps"],
+                     "input": "pixel sequence", "task": "psFashion-MNIST", "n_test": len(images),
+                     "dt": dt, "seeds": seeds}  # fmt: skip
     return {"rows": rows, "dt": settings["dt_target"], "dt_2": settings["dt_target_2"],
-            "nonzero_pixels": float(nonzero_pixels),
+            "steps": task["steps"], "nonzero_pixels": task["nonzero_pixels"],
             "wall_seconds_ch6": record["provenance"]["wall_seconds"]}  # fmt: skip
 
 
 def with_live_lmu(
-    record: Mapping[str, Any], lmu_record: Mapping[str, Any] | None = None
+    record: Mapping[str, Any], images: torch.Tensor, lmu_record: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """``record`` (method_costs) with its LMU rows rebuilt from chapter 6's run as it is now.
 
     The LMU rows stored in ``results/method_costs.json`` are a copy taken when
-    that run was recorded; chapter 6's run may have been re-recorded since, so
-    the chapter shows the rows of :func:`lmu_rows` instead (same count by hand,
-    same nonzero-pixel count).
+    that run was recorded (and counted at 784 steps of the 28 x 28 image, not
+    chapter 6's 196); chapter 6's run may have been re-recorded since, so the
+    chapter shows the rows of :func:`lmu_rows` on the test ``images`` instead.
+    The returned record is a new dict; ``record`` is not changed.
     """
     record = _record(record)
-    live = lmu_rows(record["lmu"]["nonzero_pixels"], record["n_test"], lmu_record)
+    live = lmu_rows(images, lmu_record)
     kept = {k: v for k, v in record["rows"].items() if not k.startswith("lmu")}
     return {**record, "rows": {**kept, **live["rows"]},
             "lmu": {k: v for k, v in live.items() if k != "rows"}}  # fmt: skip
+
+
+def lmu_hooked(
+    images: torch.Tensor,
+    record: Mapping[str, Any] | None = None,
+    weights: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Chapter 6's trained networks under the hooks, per image, one entry per :data:`LMU_ROWS` key.
+
+    The networks of the run's first seed (``results/hybrid_lmu_weights.pt``
+    when ``weights`` is None) read ``images`` (``(N, 1, 28, 28)``; pooled here)
+    under :func:`snnbook.energy.count_operations`, the spiking ones at their
+    row's ``dt`` with spike height :math:`1/dt`. This is NeuroBench's convention
+    :cite:`yik2025neurobench`: every zero input is skipped (the non-spiking
+    network's zero ReLU outputs too), and a step in which some neuron sends a
+    burst of several spikes, an activity :math:`k/dt`, is priced as one MAC
+    per nonzero activity and target rather than :math:`k` ACs. The memory
+    update, computed by an FFT outside any ``nn.Linear``, is added by hand as
+    in :func:`lmu_operations` (``memory``). Returns ``acs``, ``macs`` (memory
+    included), ``memory`` and ``recurrent`` (the :math:`W_h` layer's counts).
+    """
+    import math
+
+    from snnbook import hybrid_lmu, lmu, records
+    from snnbook.energy import count_operations
+
+    pooled = lmu_images(images)
+    checks.finite_values("images", pooled)
+    record = _lmu_record(record)
+    if weights is None:
+        weights = torch.load(records.RESULTS / "hybrid_lmu_weights.pt")
+    if not isinstance(weights, Mapping):
+        raise TypeError("weights must map each arm to a state dict (results/hybrid_lmu_weights.pt)")
+    settings = record["settings"]
+    steps = pooled[0].numel()
+    memory = steps * (settings["order"] ** 2 + settings["order"])
+    out: dict[str, dict[str, Any]] = {}
+    for key, (arm, dt_key, _) in LMU_ROWS.items():
+        if arm not in weights:
+            raise ValueError(f"weights lack the arm {arm!r}: pass results/hybrid_lmu_weights.pt")
+        dt = math.inf if dt_key is None else settings[dt_key]
+        net = hybrid_lmu.HybridLMU(
+            settings["hidden"], settings["order"], settings["theta"], window=settings["window"],
+            seed=int(record["provenance"]["seeds"][0]),
+            permutation=lmu.fixed_permutation(int(settings["theta"]), 0),
+        )  # fmt: skip
+        net.load_state_dict(weights[arm])
+        net.dt = dt
+        ops = count_operations(net, pooled, spike_value=1.0 if math.isinf(dt) else 1 / dt)
+        ops = ops.per_sample(len(pooled))
+        out[key] = {"acs": ops.acs, "macs": ops.macs + memory, "memory": memory,
+                    "recurrent": next(x for x in ops.layers if x.name == "recurrent_kernel")}  # fmt: skip
+    return out
 
 
 # ------------------------------------------------------------------ reading the committed run
@@ -356,10 +466,33 @@ def _sig(value: float | None, unit: str = "") -> str:
     return f"{value:.3g} {unit}".rstrip() if unit else f"{value:.3g}"
 
 
+#: What each row's ``neuron_spikes`` counts (the spikes column of :func:`cost_table`); the input
+#: code's spikes are never included (they are ``input_spikes``).
+SPIKES_COUNTED: dict[str, str] = {
+    "ann_mlp": "no spikes",
+    "quant_dt4": "both hidden quantizers, 8 steps (a step may carry several)",
+    "quant_dt025": "both hidden quantizers, 8 steps (at most one per step)",
+    "lif_rate": "hidden and output LIF layers, 25 steps",
+    "binary": "all three LIF layers, 6 steps",
+    "single_spike": "hidden layer only (at most one per neuron), 100 steps",
+    "ann_conv": "no spikes",
+    "converted": "every IF layer, 6 steps",
+    "hybrid": "every IF layer, 6 steps",
+    "lmu_ann": "no spikes",
+    "lmu_hybrid": "hidden layer, 196 steps (every spike of a burst)",
+    "lmu_target": "hidden layer, 196 steps (every spike of a burst)",
+    "lmu_dt3": "hidden layer, 196 steps (every spike of a burst)",
+}
+
+
 def cost_table(
     record: Mapping[str, Any], pricing: str = "float32", *, caption: str | None = None
 ) -> HTML:
-    """The chapter's table: one line per method (see :func:`cost_rows`)."""
+    """The chapter's table: one line per method (see :func:`cost_rows`).
+
+    The spikes column counts different neurons in different rows; the column
+    beside it says which (:data:`SPIKES_COUNTED`, "not stated" for a row it lacks).
+    """
     from snnbook.tables import table
 
     body = []
@@ -370,6 +503,7 @@ def cost_table(
                                                               else f" [{r['task']}]"),
             "accuracy": f"{s.mean:.1%} ± {s.std:.1%} (SE {s.test_se:.1%})",
             "steps": r["steps"], "spikes": _sig(r["neuron_spikes"]) if r["neuron_spikes"] else "–",
+            "counted": SPIKES_COUNTED.get(r["key"], "not stated"),
             "dense": _sig(r["dense"]), "acs": _sig(r["acs"]), "macs": _sig(r["macs"]),
             "energy": _sig(r["energy"] * 1e6 if r["energy"] else 0.0, "µJ") if r["energy"] < 1e-6
             else f"{r['energy'] * 1e6:.3g} µJ",
@@ -382,6 +516,7 @@ def cost_table(
             "accuracy": "accuracy (mean ± sd, test SE)",
             "steps": "time steps",
             "spikes": "spikes / image",
+            "counted": "spikes counted",
             "dense": "dense ops",
             "acs": "ACs",
             "macs": "MACs",
@@ -431,49 +566,93 @@ def plot_accuracy_energy(
     return fig
 
 
-def plot_pricing(
-    record: Mapping[str, Any], pricing: str = "float32", *, reference: str = "ann_mlp"
-) -> Figure:
-    """Energy of every row relative to ``reference`` under ``pricing``, one bar per row.
+#: The ANN a row replaces when it is not the MLP (chapter 8's conversions: their convnet).
+_REPLACES = {"converted": "ann_conv", "hybrid": "ann_conv"}
 
-    Bars right of 1 cost more arithmetic energy than the reference; the label
-    of a row that sits on the other side of 1 under float32 is marked "flips".
+
+def reference_of(key: str) -> str | None:
+    """The row key of the ANN that row ``key`` replaces, or None for an ANN row.
+
+    Chapter 8's converted and hybrid networks replace the convnet (``ann_conv``),
+    chapter 6's spiking LMUs the non-spiking LMU (``lmu_ann``), every other row
+    (chapters 2 to 4 and 7, the binarized convnet included: its full-precision
+    twin was not counted) the MLP (``ann_mlp``).
+    """
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a row key (str), got {type(key).__name__}")
+    if key.startswith("ann") or key == "lmu_ann":
+        return None
+    if key.startswith("lmu"):
+        return "lmu_ann"
+    return _REPLACES.get(key, "ann_mlp")
+
+
+def seed_ratios(record: Mapping[str, Any], key: str, pricing: str = "float32") -> list[float]:
+    """Row ``key``'s energy over that of the ANN it replaces, seed by seed (same seed, images)."""
+    rows = _record(record)["rows"]
+    _pricing(pricing)
+    if key not in rows:
+        raise ValueError(f"key must be one of {list(rows)}, got {key!r}")
+    ref = reference_of(key)
+    if ref is None:
+        raise ValueError(f"{key!r} is an ANN row: it replaces nothing; pass a spiking row")
+    if ref not in rows:
+        raise ValueError(f"the record lacks {ref!r}, the ANN that {key!r} replaces")
+    base = rows[ref]["seeds"]
+    missing = set(rows[key]["seeds"]) - set(base)
+    if missing:
+        raise ValueError(
+            f"{ref!r} lacks seeds {sorted(missing)} of {key!r}: compare like with like"
+        )
+    return [energy_of(s, pricing) / energy_of(base[seed], pricing)
+            for seed, s in rows[key]["seeds"].items()]  # fmt: skip
+
+
+def verdict(record: Mapping[str, Any], key: str, pricing: str = "float32") -> str:
+    """Whether a row is "dearer", "cheaper" or "level" (seeds straddle 1) against its ANN."""
+    ratios = seed_ratios(record, key, pricing)
+    return "dearer" if min(ratios) > 1 else "cheaper" if max(ratios) < 1 else "level"
+
+
+def plot_pricing(record: Mapping[str, Any], pricing: str = "float32") -> Figure:
+    """Energy of every spiking row relative to the ANN it replaces under ``pricing``.
+
+    One bar per row (:func:`reference_of` names its ANN): the mean of the
+    per-seed ratios (:func:`seed_ratios`), with a line from the lowest to the
+    highest seed. Red: dearer on every seed; green: cheaper on every seed; grey:
+    the seeds straddle 1 (:func:`verdict` "level"). A row whose verdict differs
+    from its float32 verdict is labelled "flips".
     """
     from snnbook.plotting import COLORS, new_figure
 
     rows = cost_rows(record, pricing)
-    base = {r["key"]: r["energy"] for r in cost_rows(record, "float32")}
-    keys = [r["key"] for r in rows]
-    if reference not in keys:
-        raise ValueError(f"reference must be one of {keys}, got {reference!r}")
-    ref = rows[keys.index(reference)]["energy"]
+    names = {r["key"]: r["method"] for r in rows}
+    keys = [k for k in names if reference_of(k) is not None]
+    if not keys:
+        raise ValueError("record has no spiking rows to set against an ANN")
     fig, axes = new_figure(1, figsize=(7.5, 4.0))
     ax = axes[0, 0]
-    ratios = [r["energy"] / ref for r in rows]
+    color = {"dearer": COLORS[1], "cheaper": COLORS[2], "level": "0.6"}
+    y = np.arange(len(keys))[::-1]
     labels = []
-    for r, ratio in zip(rows, ratios, strict=True):
-        flips = (ratio > 1) != (base[r["key"]] / base[reference] > 1)
-        labels.append(r["method"] + ("  ← flips" if flips else ""))
-    y = np.arange(len(rows))[::-1]
-    colors = [COLORS[1] if q > 1 else COLORS[2] for q in ratios]
-    ax.barh(y, ratios, color=colors)
-    ax.set_yticks(y, labels, fontsize=8)
+    for k, yk in zip(keys, y, strict=True):
+        ratios = seed_ratios(record, k, pricing)
+        side = verdict(record, k, pricing)
+        flips = side != verdict(record, k, "float32")
+        ax.barh(yk, float(np.mean(ratios)), color=color[side])
+        ax.plot([min(ratios), max(ratios)], [yk, yk], color="k", lw=1.2)
+        labels.append(
+            f"{names[k]} / {names[str(reference_of(k))]}" + ("  ← flips" if flips else "")
+        )
+    ax.set_yticks(y, labels, fontsize=7)
     ax.axvline(1, color="k", lw=1)
     ax.set_xscale("log")
     e_ac, e_mac = PRICES[pricing]
-    ax.set(xlabel=f"energy / energy of {ref_label(rows, reference)}",
+    ax.set(xlabel="energy / energy of the ANN it replaces (mean; line: lowest to highest seed)",
            title=f"{pricing}: AC {e_ac * 1e12:g} pJ, MAC {e_mac * 1e12:g} pJ "
                  f"(ratio {e_mac / e_ac:.0f})")  # fmt: skip
     ax.grid(axis="y", visible=False)
     return fig
-
-
-def ref_label(rows: Sequence[Mapping[str, Any]], key: str) -> str:
-    """The method name of the row ``key``."""
-    for r in rows:
-        if r["key"] == key:
-            return str(r["method"])
-    raise ValueError(f"no row {key!r}")
 
 
 def plot_sweep(record: Mapping[str, Any], method: str, position: int) -> Figure:
