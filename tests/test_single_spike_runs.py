@@ -255,17 +255,24 @@ def test_fmnist_script_first_steps_match_the_record():
         )
 
 
-def test_plateau_run_first_steps_match_the_record():
-    """The run to a plateau: 2 arms, >= 2 seeds, every epoch's test accuracy, a reproducible start."""
+PLATEAU_RUNS = {
+    "single_spike_plateau": {"single-spike", "multi-spike"},
+    "single_spike_plateau_st": {"single-spike, straight-through"},  # the ablation, same schedule
+}
+
+
+@pytest.mark.parametrize("name, arms", PLATEAU_RUNS.items(), ids=list(PLATEAU_RUNS))
+def test_plateau_run_first_steps_match_the_record(name, arms):
+    """The runs to a plateau: their arms, >= 2 seeds, every epoch's accuracy, a reproducible start."""
     from snnbook.data import load_fashion_mnist
 
-    record = records.load("single_spike_plateau")
+    record = records.load(name)
     recipe = record["recipe"]
     assert {k: v for k, v in recipe.items() if k != "epochs"} == {
         k: v for k, v in FMNIST.items() if k != "epochs"
     }
     assert recipe["epochs"] > FMNIST["epochs"]
-    assert set(record["arms"]) == {"single-spike", "multi-spike"}
+    assert set(record["arms"]) == arms
     assert record["n_train"] == 60_000 and record["n_test"] == 10_000
     seed = record["provenance"]["seeds"][0]
     x, y = load_fashion_mnist("train")
@@ -280,3 +287,18 @@ def test_plateau_run_first_steps_match_the_record():
         np.testing.assert_allclose(
             prefix["first_losses"], runs[str(seed)]["first_losses"][:3], rtol=1e-4
         )
+
+
+def test_straight_through_plateau_shares_the_plateau_runs_settings():
+    """The ablation compares like with like: same recipe, data sizes and seeds as the plateau run."""
+    plateau, ablation = (
+        records.load("single_spike_plateau"),
+        records.load("single_spike_plateau_st"),
+    )
+    assert ablation["recipe"] == plateau["recipe"]
+    assert (ablation["n_train"], ablation["n_test"]) == (plateau["n_train"], plateau["n_test"])
+    assert ablation["provenance"]["seeds"] == plateau["provenance"]["seeds"]
+    assert set(ablation["arms"]["single-spike, straight-through"]) == set(
+        plateau["arms"]["single-spike"]
+    )
+    assert ablation["provenance"]["threads"] == plateau["provenance"]["threads"] == 2
